@@ -1,0 +1,114 @@
+"""Every error leaves as `{"error": {"code", "message", ...}}`.
+
+Each exception class is mapped to its HTTP status here, once.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from jobyard.api.schemas.executions import ExecutionOut
+from jobyard.api.schemas.jobs import JobOut
+from jobyard.domain.entities import Execution, Job
+from jobyard.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidQuery,
+    JobyardError,
+    NotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+)
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[JobyardError], int]] = [
+    (InvalidQuery, 400),
+    (InvalidInput, 422),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PayloadTooLarge, 413),
+]
+
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
+
+
+def _detail(value: Any) -> Any:
+    if isinstance(value, Job):
+        return JobOut.of(value).model_dump(mode="json")
+    if isinstance(value, Execution):
+        return ExecutionOut.of(value).model_dump(mode="json")
+    return value
+
+
+def status_of(exc: JobyardError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 400
+
+
+async def _jobyard_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JobyardError)
+    details = {k: _detail(v) for k, v in exc.details.items()}
+    return error_response(status_of(exc), exc.code, exc.message, **details)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return error_response(400, "invalid_json", "the request body is not valid JSON")
+    fields = []
+    for e in errors:
+        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        fields.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
+    first = fields[0] if fields else {"field": "", "message": "invalid"}
+    where = f"{first['field']}: " if first["field"] else ""
+    return error_response(
+        422, "invalid_input", f"{where}{first['message']}", field=first["field"], errors=fields
+    )
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = HTTP_CODES.get(exc.status_code, "error")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    return error_response(exc.status_code, code, message)
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("unexpected error", exc_info=exc)
+    return error_response(500, "internal", "the server could not complete the request")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(JobyardError, _jobyard_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

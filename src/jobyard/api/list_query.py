@@ -1,0 +1,72 @@
+"""Reading `GET /v1/jobs` query strings into a JobFilter; anything unknown is a 400, not ignored."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.datastructures import QueryParams
+
+from jobyard.domain.entities import COUNTERS
+from jobyard.domain.errors import InvalidQuery
+from jobyard.domain.filters import DEFAULT_PAGE, JobFilter, decode_cursor
+from jobyard.domain.states import JobStatus
+
+_LISTS = {"status": "statuses", "type": "types", "queue": "queues", "parent_id": "parent_ids"}
+_TIMES = ("created_at_gte", "created_at_lte", "updated_at_gte", "updated_at_lte")
+
+
+def _values(params: QueryParams, name: str) -> list[str]:
+    out: list[str] = []
+    for key in (name, f"{name}_in"):
+        for raw in params.getlist(key):
+            out.extend(v.strip() for v in raw.split(",") if v.strip())
+    return out
+
+
+def _time(name: str, raw: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidQuery(f"{name} must be an ISO 8601 time", field=name) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _int(name: str, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise InvalidQuery(f"{name} must be an integer", field=name) from None
+
+
+def parse_job_filter(params: QueryParams) -> JobFilter:
+    known = {"limit", "cursor", *_TIMES}
+    for base in _LISTS:
+        known.update({base, f"{base}_in"})
+    for counter in COUNTERS:
+        known.update({f"{counter}_gte", f"{counter}_lte"})
+    for key in params:
+        if key not in known and not key.startswith("label."):
+            raise InvalidQuery(f"unknown query parameter {key!r}", field=key)
+
+    kwargs: dict[str, object] = {}
+    for base, attr in _LISTS.items():
+        kwargs[attr] = _values(params, base)
+    try:
+        kwargs["statuses"] = [JobStatus(s) for s in _values(params, "status")]
+    except ValueError:
+        allowed = ", ".join(s.value for s in JobStatus)
+        raise InvalidQuery(f"status must be one of {allowed}", field="status") from None
+    for name in _TIMES:
+        if name in params:
+            kwargs[name] = _time(name, params[name])
+    kwargs["labels"] = {k[len("label.") :]: v for k, v in params.items() if k.startswith("label.")}
+    kwargs["counters_gte"] = {
+        c: _int(f"{c}_gte", params[f"{c}_gte"]) for c in COUNTERS if f"{c}_gte" in params
+    }
+    kwargs["counters_lte"] = {
+        c: _int(f"{c}_lte", params[f"{c}_lte"]) for c in COUNTERS if f"{c}_lte" in params
+    }
+    kwargs["limit"] = _int("limit", params["limit"]) if "limit" in params else DEFAULT_PAGE
+    if "cursor" in params:
+        kwargs["before_id"] = decode_cursor(params["cursor"])
+    return JobFilter(**kwargs)  # type: ignore[arg-type]

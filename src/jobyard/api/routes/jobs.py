@@ -1,0 +1,94 @@
+"""`/v1/jobs`: create, batch create, list, get, cancel, retry, executions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response, status
+
+from jobyard.api.deps import App, Caller
+from jobyard.api.list_query import parse_job_filter
+from jobyard.api.schemas.executions import ExecutionList, ExecutionOut
+from jobyard.api.schemas.jobs import CancelIn, JobBatchIn, JobBatchOut, JobIn, JobOut, JobPage
+from jobyard.domain.errors import InvalidInput
+from jobyard.domain.filters import encode_cursor
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut)
+async def create_job(
+    body: JobIn,
+    jy: App,
+    caller: Caller,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobOut:
+    """Create a job. The same `Idempotency-Key` with the same body answers the same job (200)."""
+    if idempotency_key and body.idempotency_key and idempotency_key != body.idempotency_key:
+        raise InvalidInput(
+            "Idempotency-Key header and idempotency_key differ", field="idempotency_key"
+        )
+    ((job, created),) = await jy.jobs.create(caller, [body.to_new(idempotency_key)])
+    if not created:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return JobOut.of(job)
+
+
+@router.post("/batch", status_code=status.HTTP_201_CREATED, response_model=JobBatchOut)
+async def create_jobs(body: JobBatchIn, jy: App, caller: Caller) -> JobBatchOut:
+    """Create up to 1,000 jobs in one transaction: all of them, or none."""
+    created = await jy.jobs.create(caller, [j.to_new() for j in body.jobs])
+    return JobBatchOut.model_construct(jobs=[JobOut.of(job) for job, _ in created])
+
+
+@router.get("", response_model=JobPage)
+async def list_jobs(
+    request: Request,
+    jy: App,
+    caller: Caller,
+    status_: Annotated[str | None, Query(alias="status", description="comma-separated")] = None,
+    type_: Annotated[str | None, Query(alias="type")] = None,
+    queue: str | None = None,
+    parent_id: str | None = None,
+    created_at_gte: str | None = None,
+    created_at_lte: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: str | None = None,
+) -> JobPage:
+    """Newest first. Also: `<field>_in`, `label.<key>=<value>`, `updated_at_gte/lte`,
+    `num_*_gte/lte` for each counter. Unknown parameters are refused."""
+    flt = parse_job_filter(request.query_params)
+    jobs = await jy.jobs.find(caller, flt)
+    next_cursor = encode_cursor(jobs[-1].id) if len(jobs) == flt.limit else None
+    return JobPage.model_construct(items=[JobOut.of(j) for j in jobs], next_cursor=next_cursor)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+async def get_job(job_id: str, jy: App, caller: Caller) -> JobOut:
+    return JobOut.of(await jy.jobs.get(caller, job_id))
+
+
+@router.post("/{job_id}/cancel", status_code=status.HTTP_202_ACCEPTED, response_model=JobOut)
+async def cancel_job(
+    job_id: str, jy: App, caller: Caller, body: Annotated[CancelIn | None, Body()] = None
+) -> JobOut:
+    """A queued job is canceled at once; a running one gets a kill order (status `canceling`);
+    with `force` its execution is canceled at once. A finished job answers 409."""
+    order = body or CancelIn()
+    now = await jy.store.now()
+    job = await jy.jobs.cancel(caller, job_id, order.reason, order.force, now)
+    return JobOut.of(job)
+
+
+@router.post("/{job_id}/retry", response_model=JobOut)
+async def retry_job(job_id: str, jy: App, caller: Caller) -> JobOut:
+    """Queue a new execution for a failed, timed-out or canceled job."""
+    return JobOut.of(await jy.jobs.retry(caller, job_id))
+
+
+@router.get("/{job_id}/executions", response_model=ExecutionList)
+async def list_executions(job_id: str, jy: App, caller: Caller) -> ExecutionList:
+    items = await jy.jobs.executions(caller, job_id)
+    return ExecutionList.model_construct(items=[ExecutionOut.of(x) for x in items])

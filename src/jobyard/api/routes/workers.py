@@ -1,0 +1,70 @@
+"""The worker protocol: claims, execution updates, and batches of updates.
+
+`POST /v1/claims`, `PATCH /v1/jobs/{id}/executions/{n}`, `POST /v1/executions/batch`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from jobyard.api.deps import App, Caller
+from jobyard.api.schemas.executions import (
+    BatchError,
+    BatchResult,
+    BatchUpdateIn,
+    BatchUpdateOut,
+    ClaimedOut,
+    ClaimIn,
+    ClaimOut,
+    ExecutionOut,
+    UpdateIn,
+    UpdateOut,
+)
+
+router = APIRouter(tags=["workers"])
+
+
+@router.post("/v1/claims", response_model=ClaimOut)
+async def claim(body: ClaimIn, jy: App, caller: Caller) -> ClaimOut:
+    """Lease up to `max` executions from `queues`; with `wait_s`, wait for work up to that long."""
+    claimed = await jy.executions.claim(caller, body.to_request(), body.wait_s)
+    return ClaimOut.model_construct(executions=[ClaimedOut.of(c) for c in claimed])
+
+
+@router.patch("/v1/jobs/{job_id}/executions/{execution_number}", response_model=UpdateOut)
+async def update_execution(
+    job_id: str,
+    execution_number: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: UpdateIn,
+    jy: App,
+    caller: Caller,
+) -> UpdateOut:
+    """Report progress or an outcome; renews the lease. 409 with the current state when stale,
+    fenced or already terminal."""
+    outcome = await jy.executions.update(caller, body.to_update(job_id, execution_number))
+    return UpdateOut.of_outcome(outcome)
+
+
+@router.post("/v1/executions/batch", response_model=BatchUpdateOut)
+async def update_executions(body: BatchUpdateIn, jy: App, caller: Caller) -> BatchUpdateOut:
+    """Many updates in one request, each judged on its own."""
+    updates = [u.to_update(u.job_id, u.execution_number) for u in body.updates]
+    outcomes = await jy.executions.update_many(caller, updates)
+    results = [
+        BatchResult.model_construct(
+            job_id=u.job_id,
+            execution_number=u.execution_number,
+            ok=o.applied,
+            cancel_requested=o.cancel_requested,
+            execution=ExecutionOut.of(o.execution) if o.execution else None,
+            error=None
+            if o.applied
+            else BatchError.model_construct(
+                code=o.error_code or "conflict", message=o.message or ""
+            ),
+        )
+        for u, o in zip(updates, outcomes, strict=True)
+    ]
+    return BatchUpdateOut.model_construct(results=results)

@@ -1,0 +1,1 @@
+"""Wire shapes of the native API: requests refuse unknown fields, answers list every field."""

@@ -1,0 +1,169 @@
+"""Executions and the worker protocol on the wire: claims, updates, batches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from jobyard.api.schemas.base import Answer, Name, Request
+from jobyard.domain.entities import (
+    ClaimedExecution,
+    ClaimRequest,
+    Execution,
+    ExecutionUpdate,
+    UpdateOutcome,
+    WorkerIdentity,
+)
+from jobyard.domain.states import ExecutionStatus
+
+ReportableStatus = Literal["in_progress", "succeeded", "failed", "rejected", "canceled"]
+
+
+class ExecutionOut(Answer):
+    job_id: str
+    execution_number: int
+    status: str
+    version: int
+    queue: str
+    type: str
+    priority: int
+    status_details: dict[str, str]
+    queued_at: datetime
+    available_at: datetime
+    started_at: datetime | None
+    last_updated_at: datetime
+    completed_at: datetime | None
+    lease_s: int | None
+    lease_expires_at: datetime | None
+    worker_id: str | None
+    hostname: str | None
+    pid: int | None
+    exit_code: int | None
+    target: str | None
+
+    @classmethod
+    def of(cls, ex: Execution) -> ExecutionOut:
+        data = {name: getattr(ex, name) for name in cls.model_fields}
+        data["status"] = ex.status.value
+        return cls.model_construct(**data)
+
+
+class ExecutionList(Answer):
+    items: list[ExecutionOut]
+
+
+class WorkerIn(Request):
+    id: str | None = Field(None, max_length=200)
+    hostname: str | None = Field(None, max_length=255)
+    pid: int | None = Field(None, ge=0)
+
+
+class ClaimIn(Request):
+    queues: list[Name] = Field(min_length=1, max_length=100)
+    types: list[Name] | None = Field(None, max_length=100)
+    max: int = Field(1, ge=1, le=500)
+    lease_s: int = Field(30, ge=1, le=12 * 3600)
+    wait_s: float = Field(0, ge=0, le=30)
+    worker: WorkerIn | None = None
+
+    def to_request(self) -> ClaimRequest:
+        w = self.worker or WorkerIn()
+        return ClaimRequest(
+            queues=self.queues,
+            types=self.types,
+            max=self.max,
+            lease_s=self.lease_s,
+            worker=WorkerIdentity(id=w.id, hostname=w.hostname, pid=w.pid),
+        )
+
+
+class ClaimedOut(Answer):
+    job_id: str
+    execution_number: int
+    type: str
+    queue: str
+    priority: int
+    params: dict[str, Any]
+    document: dict[str, Any] | None
+    version: int
+    lease_s: int | None
+    lease_expires_at: datetime | None
+
+    @classmethod
+    def of(cls, c: ClaimedExecution) -> ClaimedOut:
+        ex = c.execution
+        return cls.model_construct(
+            job_id=ex.job_id,
+            execution_number=ex.execution_number,
+            type=c.job_type,
+            queue=ex.queue,
+            priority=ex.priority,
+            params=c.params,
+            document=c.document,
+            version=ex.version,
+            lease_s=ex.lease_s,
+            lease_expires_at=ex.lease_expires_at,
+        )
+
+
+class ClaimOut(Answer):
+    executions: list[ClaimedOut]
+
+
+class UpdateFields(Request):
+    status: ReportableStatus | None = None
+    expected_version: int | None = Field(None, ge=0)
+    status_details: dict[str, str] | None = Field(None, max_length=100)
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    exit_code: int | None = None
+    lease_s: int | None = Field(None, ge=1, le=12 * 3600)
+    worker_id: str | None = Field(None, max_length=200)
+
+    def to_update(self, job_id: str, execution_number: int) -> ExecutionUpdate:
+        data = self.model_dump(exclude={"job_id", "execution_number"})
+        data["status"] = ExecutionStatus(self.status) if self.status else None
+        return ExecutionUpdate(job_id=job_id, execution_number=execution_number, **data)
+
+
+class UpdateIn(UpdateFields):
+    pass
+
+
+class BatchUpdateItem(UpdateFields):
+    job_id: str = Field(max_length=64)
+    execution_number: int = Field(ge=1)
+
+
+class BatchUpdateIn(Request):
+    updates: list[BatchUpdateItem] = Field(min_length=1, max_length=1000)
+
+
+class UpdateOut(ExecutionOut):
+    cancel_requested: bool
+
+    @classmethod
+    def of_outcome(cls, o: UpdateOutcome) -> UpdateOut:
+        assert o.execution is not None
+        base = ExecutionOut.of(o.execution)
+        return cls.model_construct(**base.__dict__, cancel_requested=o.cancel_requested)
+
+
+class BatchError(Answer):
+    code: str
+    message: str
+
+
+class BatchResult(Answer):
+    job_id: str
+    execution_number: int
+    ok: bool
+    cancel_requested: bool
+    execution: ExecutionOut | None
+    error: BatchError | None
+
+
+class BatchUpdateOut(Answer):
+    results: list[BatchResult]

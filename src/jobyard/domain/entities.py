@@ -1,0 +1,189 @@
+"""Entities: plain data that every layer passes around.
+
+The store fills them; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jobyard.domain.states import ExecutionStatus, JobStatus
+
+JSON = dict[str, Any]
+
+COUNTERS: tuple[str, ...] = ("num_success", "num_error", "num_ignore", "num_export", "num_pages")
+
+
+@dataclass(slots=True)
+class KillOrder:
+    """A request to stop a running job, delivered to the worker holding its lease."""
+
+    requested_at: datetime
+    requested_by: str | None
+    force: bool
+    reason: str | None
+
+
+@dataclass(slots=True)
+class Execution:
+    """One run of a job for one target; a retry is a new execution with the next number."""
+
+    tenant_id: str
+    job_id: str
+    execution_number: int
+    status: ExecutionStatus
+    version: int
+    queue: str
+    type: str
+    priority: int
+    queued_at: datetime
+    available_at: datetime
+    last_updated_at: datetime
+    status_details: dict[str, str] = field(default_factory=dict)
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    lease_expires_at: datetime | None = None
+    lease_s: int | None = None
+    worker_id: str | None = None
+    hostname: str | None = None
+    pid: int | None = None
+    exit_code: int | None = None
+    target: str | None = None
+
+
+@dataclass(slots=True)
+class Job:
+    """A unit of work and everything known about how it went."""
+
+    id: str
+    tenant_id: str
+    type: str
+    queue: str
+    priority: int
+    status: JobStatus
+    created_at: datetime
+    updated_at: datetime
+    params: JSON = field(default_factory=dict)
+    document: JSON | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    parent_id: str | None = None
+    owner: str | None = None
+    scheduled_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    max_attempts: int = 3
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 300.0
+    timeout_s: int | None = None
+    lease_s: int | None = None
+    idempotency_key: str | None = None
+    targets: list[str] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTERS, 0))
+    progress: JSON | None = None
+    steps: list[JSON] = field(default_factory=list)
+    result: JSON | None = None
+    error: JSON | None = None
+    attempts: int = 0
+    kill_order: KillOrder | None = None
+    latest_execution: Execution | None = None
+
+
+@dataclass(slots=True)
+class NewJob:
+    """What a client asks for to create a job; the service fills defaults, the store ids."""
+
+    type: str
+    queue: str = "default"
+    priority: int = 0
+    params: JSON = field(default_factory=dict)
+    document: JSON | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    parent_id: str | None = None
+    scheduled_at: datetime | None = None
+    max_attempts: int = 3
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 300.0
+    timeout_s: int | None = None
+    lease_s: int | None = None
+    idempotency_key: str | None = None
+    targets: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class WorkerIdentity:
+    id: str | None = None
+    hostname: str | None = None
+    pid: int | None = None
+
+
+@dataclass(slots=True)
+class ClaimRequest:
+    queues: list[str]
+    types: list[str] | None = None
+    max: int = 1
+    lease_s: int = 30
+    worker: WorkerIdentity = field(default_factory=WorkerIdentity)
+
+
+@dataclass(slots=True)
+class ClaimedExecution:
+    """An execution handed to a worker, with what it needs to run the job."""
+
+    execution: Execution
+    job_type: str
+    params: JSON
+    document: JSON | None
+
+
+@dataclass(slots=True)
+class ExecutionUpdate:
+    """A worker's report on an execution it holds; every field but the address is optional."""
+
+    job_id: str
+    execution_number: int
+    status: ExecutionStatus | None = None
+    expected_version: int | None = None
+    status_details: dict[str, str] | None = None
+    result: JSON | None = None
+    error: JSON | None = None
+    exit_code: int | None = None
+    lease_s: int | None = None
+    worker_id: str | None = None
+
+
+@dataclass(slots=True)
+class UpdateOutcome:
+    """What became of one update: the execution after it, or the current state and why not."""
+
+    execution: Execution | None
+    applied: bool
+    cancel_requested: bool = False
+    error_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(slots=True)
+class Tenant:
+    id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class ApiKey:
+    """An API key as stored: never the secret itself, only its hash."""
+
+    id: str
+    tenant_id: str
+    name: str
+    role: str
+    created_at: datetime
+    prefix: str
+    secret_hash: str
+    revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    is_system: bool = False
+    queues: list[str] | None = None

@@ -1,0 +1,78 @@
+"""LISTEN/NOTIFY notifier: a publish on any server node wakes the waiters on every node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+
+from jobyard.notify.local import LocalNotifier
+
+CHANNEL = "jobyard_work"
+log = logging.getLogger(__name__)
+
+
+def _dsn(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+class PostgresNotifier(LocalNotifier):
+    """One listening connection per node fans notifications out to local waiters; a lost
+    connection is re-opened (claimers also poll every second, so nothing waits forever)."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._dsn = _dsn(url)
+        self._listen: asyncpg.Connection | None = None
+        self._pub: asyncpg.Connection | None = None
+        self._pub_lock = asyncio.Lock()
+        self._keeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._connect()
+        self._keeper = asyncio.create_task(self._keep_alive())
+
+    async def _connect(self) -> None:
+        self._listen = await asyncpg.connect(self._dsn)
+        await self._listen.add_listener(CHANNEL, self._on_notify)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.deliver(set(payload.split("\n")))
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            if self._listen is None or self._listen.is_closed():
+                with contextlib.suppress(OSError, asyncpg.PostgresError):
+                    await self._connect()
+
+    async def publish(self, topics: set[str]) -> None:
+        if not topics:
+            return
+        self.deliver(topics)  # local waiters need not wait for the round trip
+        async with self._pub_lock:
+            try:
+                if self._pub is None or self._pub.is_closed():
+                    self._pub = await asyncpg.connect(self._dsn)
+                await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, "\n".join(topics))
+            except (OSError, asyncpg.PostgresError) as exc:
+                log.warning(
+                    "notify failed, other nodes will see the work on their next poll: %s", exc
+                )
+                self._pub = None
+
+    async def close(self) -> None:
+        if self._keeper:
+            self._keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._keeper
+        for conn in (self._listen, self._pub):
+            if conn is not None and not conn.is_closed():
+                await conn.close()
+        await super().close()

@@ -1,0 +1,20 @@
+"""The Notifier protocol: publish a topic, wait until one of some topics is published."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Notifier(Protocol):
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+    async def publish(self, topics: set[str]) -> None:
+        """Announce that each topic has news (for claims: `tenant:queue` has work)."""
+
+    async def wait(self, topics: list[str], timeout_s: float) -> bool:
+        """Wait until one of `topics` is published or `timeout_s` passes; True when published."""
+
+
+def queue_topic(tenant_id: str, queue: str) -> str:
+    return f"{tenant_id}:{queue}"

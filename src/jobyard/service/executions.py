@@ -1,0 +1,90 @@
+"""The worker protocol: claim with long-poll, report progress and outcomes, with fencing."""
+
+from __future__ import annotations
+
+import time
+
+from jobyard.domain.entities import ClaimedExecution, ClaimRequest, ExecutionUpdate, UpdateOutcome
+from jobyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
+from jobyard.domain.ids import is_id
+from jobyard.domain.states import WORKER_REPORTABLE
+from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.service.auth import Principal
+from jobyard.service.permissions import Op
+from jobyard.store.protocol import Store
+
+MAX_CLAIM = 500
+MAX_WAIT_S = 30.0
+MAX_LEASE_S = 12 * 3600
+MAX_UPDATES = 1000
+POLL_S = 1.0  # a waiting claim looks again this often, for work that became due by the clock
+
+
+class ExecutionService:
+    def __init__(self, store: Store, notifier: Notifier) -> None:
+        self.store = store
+        self.notifier = notifier
+
+    async def claim(
+        self, principal: Principal, req: ClaimRequest, wait_s: float
+    ) -> list[ClaimedExecution]:
+        principal.require(Op.EXECUTION_CLAIM)
+        if not req.queues:
+            raise InvalidInput("queues must name at least one queue", field="queues")
+        if not 1 <= req.max <= MAX_CLAIM:
+            raise InvalidInput(f"max must be between 1 and {MAX_CLAIM}", field="max")
+        if not 1 <= req.lease_s <= MAX_LEASE_S:
+            raise InvalidInput(f"lease_s must be between 1 and {MAX_LEASE_S}", field="lease_s")
+        if not 0 <= wait_s <= MAX_WAIT_S:
+            raise InvalidInput(f"wait_s must be between 0 and {MAX_WAIT_S:g}", field="wait_s")
+        if principal.queues is not None and not set(req.queues) <= set(principal.queues):
+            raise Forbidden("this key may not claim from those queues")
+        topics = [queue_topic(principal.tenant_id, q) for q in req.queues]
+        deadline = time.monotonic() + wait_s
+        while True:
+            claimed = await self.store.execution_claim(principal.tenant_id, req)
+            remaining = deadline - time.monotonic()
+            if claimed or remaining <= 0:
+                return claimed
+            await self.notifier.wait(topics, min(remaining, POLL_S))
+
+    async def update(self, principal: Principal, update: ExecutionUpdate) -> UpdateOutcome:
+        """One update; a refusal becomes NotFound or Conflict (409 with the current state)."""
+        (outcome,) = await self.update_many(principal, [update])
+        if outcome.applied:
+            return outcome
+        if outcome.error_code == "not_found":
+            raise NotFound("execution not found", job_id=update.job_id)
+        raise Conflict(
+            outcome.message or "update refused",
+            reason=outcome.error_code,
+            execution=outcome.execution,
+            cancel_requested=outcome.cancel_requested,
+        )
+
+    async def update_many(
+        self, principal: Principal, updates: list[ExecutionUpdate]
+    ) -> list[UpdateOutcome]:
+        """Many updates in one transaction, each judged on its own."""
+        principal.require(Op.EXECUTION_UPDATE)
+        if len(updates) > MAX_UPDATES:
+            raise PayloadTooLarge(f"at most {MAX_UPDATES} updates in one batch", field="updates")
+        for u in updates:
+            if u.status is not None and u.status not in WORKER_REPORTABLE:
+                raise InvalidInput(
+                    f"a worker may not report {u.status.value}; it may report "
+                    + ", ".join(sorted(s.value for s in WORKER_REPORTABLE)),
+                    field="status",
+                )
+            if u.lease_s is not None and not 1 <= u.lease_s <= MAX_LEASE_S:
+                raise InvalidInput(f"lease_s must be between 1 and {MAX_LEASE_S}", field="lease_s")
+        valid = [u for u in updates if is_id(u.job_id)]
+        outcomes = iter(
+            await self.store.execution_update_many(principal.tenant_id, valid) if valid else []
+        )
+        return [
+            next(outcomes)
+            if is_id(u.job_id)
+            else UpdateOutcome(None, False, error_code="not_found", message="no such execution")
+            for u in updates
+        ]

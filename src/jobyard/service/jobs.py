@@ -1,0 +1,91 @@
+"""Job use cases: create (one or a batch, idempotent), read, list, cancel, retry."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from datetime import datetime
+
+import orjson
+
+from jobyard.domain.entities import Execution, Job, KillOrder, NewJob
+from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from jobyard.domain.filters import JobFilter
+from jobyard.domain.ids import is_id
+from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.service.auth import Principal
+from jobyard.service.permissions import Op
+from jobyard.store.protocol import Store
+
+MAX_BATCH = 1000
+
+
+def request_hash(new: NewJob) -> str:
+    """A digest of what was asked, so a repeated idempotency key can be told apart from a reuse."""
+    body = dataclasses.asdict(new)
+    body.pop("idempotency_key", None)
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS, default=str)).hexdigest()
+
+
+class JobService:
+    def __init__(self, store: Store, notifier: Notifier) -> None:
+        self.store = store
+        self.notifier = notifier
+
+    async def create(self, principal: Principal, new_jobs: list[NewJob]) -> list[tuple[Job, bool]]:
+        """Create jobs in one transaction; answers each with True when it is new."""
+        principal.require(Op.JOB_CREATE)
+        if not new_jobs:
+            raise InvalidInput("at least one job is required", field="jobs")
+        if len(new_jobs) > MAX_BATCH:
+            raise PayloadTooLarge(f"at most {MAX_BATCH} jobs in one batch", field="jobs")
+        for new in new_jobs:
+            if new.parent_id is not None and not is_id(new.parent_id):
+                raise InvalidInput("parent_id is not a job id", field="parent_id")
+        created = await self.store.job_insert_many(
+            principal.tenant_id, principal.key_id, [(j, request_hash(j)) for j in new_jobs]
+        )
+        topics = {
+            queue_topic(job.tenant_id, job.queue)
+            for job, is_new in created
+            if is_new and job.scheduled_at is None
+        }
+        await self.notifier.publish(topics)
+        return created
+
+    async def get(self, principal: Principal, job_id: str) -> Job:
+        principal.require(Op.JOB_READ)
+        job = await self.store.job_get(principal.tenant_id, job_id) if is_id(job_id) else None
+        if job is None:
+            raise NotFound("job not found", job_id=job_id)
+        return job
+
+    async def find(self, principal: Principal, flt: JobFilter) -> list[Job]:
+        principal.require(Op.JOB_READ)
+        for pid in flt.parent_ids:
+            if not is_id(pid):
+                return []
+        return await self.store.job_list(principal.tenant_id, flt)
+
+    async def executions(self, principal: Principal, job_id: str) -> list[Execution]:
+        await self.get(principal, job_id)
+        return await self.store.execution_list(principal.tenant_id, job_id)
+
+    async def cancel(
+        self, principal: Principal, job_id: str, reason: str | None, force: bool, now: datetime
+    ) -> Job:
+        principal.require(Op.JOB_CANCEL)
+        if not is_id(job_id):
+            raise NotFound("job not found", job_id=job_id)
+        order = KillOrder(
+            requested_at=now, requested_by=principal.key_id, force=force, reason=reason
+        )
+        return await self.store.job_cancel(principal.tenant_id, job_id, order)
+
+    async def retry(self, principal: Principal, job_id: str) -> Job:
+        principal.require(Op.JOB_RETRY)
+        if not is_id(job_id):
+            raise NotFound("job not found", job_id=job_id)
+        job = await self.store.job_retry(principal.tenant_id, job_id)
+        await self.notifier.publish({queue_topic(job.tenant_id, job.queue)})
+        return job

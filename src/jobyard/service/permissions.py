@@ -1,0 +1,41 @@
+"""Who may do what: one declared table of operation -> roles, checked by every route."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+    VIEWER = "viewer"
+    WORKER = "worker"
+
+
+class Op(StrEnum):
+    JOB_CREATE = "job.create"
+    JOB_READ = "job.read"
+    JOB_CANCEL = "job.cancel"
+    JOB_RETRY = "job.retry"
+    EXECUTION_CLAIM = "execution.claim"
+    EXECUTION_UPDATE = "execution.update"
+    KEY_MANAGE = "key.manage"
+    TENANT_MANAGE = "tenant.manage"  # also needs the system admin key
+
+
+_A, _M, _V, _W = Role.ADMIN, Role.MEMBER, Role.VIEWER, Role.WORKER
+
+PERMISSIONS: dict[Op, frozenset[Role]] = {
+    Op.JOB_CREATE: frozenset({_A, _M}),
+    Op.JOB_READ: frozenset({_A, _M, _V}),
+    Op.JOB_CANCEL: frozenset({_A, _M}),
+    Op.JOB_RETRY: frozenset({_A, _M}),
+    Op.EXECUTION_CLAIM: frozenset({_A, _W}),
+    Op.EXECUTION_UPDATE: frozenset({_A, _W}),
+    Op.KEY_MANAGE: frozenset({_A}),
+    Op.TENANT_MANAGE: frozenset({_A}),
+}
+
+
+def allowed(role: Role, op: Op) -> bool:
+    return role in PERMISSIONS[op]

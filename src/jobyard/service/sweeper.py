@@ -1,0 +1,49 @@
+"""The sweeper: time-based work (expired leases, in-progress timeouts, due schedules).
+
+It runs on every server node. That is safe because each sweep takes rows with conditional
+UPDATEs (and `SKIP LOCKED` on PostgreSQL), so two nodes never end the same execution twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.store.protocol import Store, SweepResult
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    def __init__(self, store: Store, notifier: Notifier, interval_s: float = 0.5) -> None:
+        self.store = store
+        self.notifier = notifier
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def sweep_once(self) -> SweepResult:
+        result = await self.store.sweep()
+        if result.requeued:
+            await self.notifier.publish({queue_topic(t, q) for t, q in result.requeued})
+        return result
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.sweep_once()
+            except Exception:  # a database blip must not stop the sweeper for good
+                log.exception("sweep failed; trying again")
+            await asyncio.sleep(self.interval_s)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="jobyard-sweeper")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,359 @@
+"""Job operations: insert (with idempotency), get, list with filters, cancel, retry."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobyard.domain.entities import Execution, Job, KillOrder, NewJob
+from jobyard.domain.errors import Conflict, IdempotencyConflict, NotFound
+from jobyard.domain.filters import JobFilter
+from jobyard.domain.ids import new_id
+from jobyard.domain.states import (
+    MANUALLY_RETRIABLE,
+    TERMINAL_JOB,
+    ExecutionStatus,
+    JobStatus,
+)
+from jobyard.store import rows
+from jobyard.store.sql_store import SqlStoreBase
+from jobyard.store.tables import executions, jobs
+
+ES = ExecutionStatus
+
+_latest = executions.alias("latest")
+
+
+def _job_with_latest() -> sa.Select[Any]:
+    """A job joined with its latest execution, whose columns are prefixed `x_`."""
+    cols = [c.label(rows.EXECUTION_PREFIX + c.name) for c in _latest.c]
+    return sa.select(jobs, *cols).select_from(
+        jobs.outerjoin(
+            _latest,
+            sa.and_(_latest.c.job_id == jobs.c.id, _latest.c.execution_number == jobs.c.attempts),
+        )
+    )
+
+
+def _job_and_latest(row: Any) -> Job:
+    latest = rows.execution_from(row, rows.EXECUTION_PREFIX) if row["x_job_id"] else None
+    return rows.job_from(row, latest)
+
+
+class JobQueries(SqlStoreBase):
+    @abstractmethod
+    def _label_condition(self, key: str, value: str) -> sa.ColumnElement[bool]:
+        """`labels[key] == value` in the backend's JSON dialect, using its index if it has one."""
+
+    async def job_insert_many(
+        self, tenant_id: str, owner: str | None, jobs_in: list[tuple[NewJob, str | None]]
+    ) -> list[tuple[Job, bool]]:
+        try:
+            return await self._job_insert_many(tenant_id, owner, jobs_in)
+        except IntegrityError:
+            # A concurrent request inserted one of our idempotency keys first: now it is found.
+            return await self._job_insert_many(tenant_id, owner, jobs_in)
+
+    async def _job_insert_many(
+        self, tenant_id: str, owner: str | None, jobs_in: list[tuple[NewJob, str | None]]
+    ) -> list[tuple[Job, bool]]:
+        keys = [j.idempotency_key for j, _ in jobs_in if j.idempotency_key]
+        async with self._write() as conn:
+            known: dict[str, tuple[Job | int, str | None]] = {}
+            if keys:
+                result = await conn.execute(
+                    _job_with_latest()
+                    .add_columns(jobs.c.request_hash.label("stored_hash"))
+                    .where(jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key.in_(keys))
+                )
+                for r in result.mappings():
+                    known[r["idempotency_key"]] = (_job_and_latest(r), r["stored_hash"])
+            plan: list[tuple[Job | int, bool]] = []
+            to_insert: list[dict[str, Any]] = []
+            for new, req_hash in jobs_in:
+                key = new.idempotency_key
+                if key and key in known:
+                    target, stored_hash = known[key]
+                    if stored_hash != req_hash:
+                        raise IdempotencyConflict(idempotency_key=key)
+                    plan.append((target, False))
+                    continue
+                if key:
+                    known[key] = (len(to_insert), req_hash)
+                plan.append((len(to_insert), True))
+                to_insert.append(self._job_params(tenant_id, owner, new, req_hash))
+            inserted = await self._insert_rows(conn, to_insert)
+        return [
+            (inserted[target] if isinstance(target, int) else target, created)
+            for target, created in plan
+        ]
+
+    @staticmethod
+    def _job_params(
+        tenant_id: str, owner: str | None, new: NewJob, req_hash: str | None
+    ) -> dict[str, Any]:
+        return {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "type": new.type,
+            "queue": new.queue,
+            "priority": new.priority,
+            "params": new.params,
+            "document": new.document,
+            "labels": new.labels,
+            "parent_id": new.parent_id,
+            "owner": owner,
+            "scheduled_at": new.scheduled_at,
+            "due_at": new.scheduled_at,
+            "max_attempts": new.max_attempts,
+            "backoff_base_s": new.backoff_base_s,
+            "backoff_max_s": new.backoff_max_s,
+            "timeout_s": new.timeout_s,
+            "lease_s": new.lease_s,
+            "idempotency_key": new.idempotency_key,
+            "request_hash": req_hash,
+            "targets": new.targets,
+            "steps": [{"name": s, "status": "pending"} for s in new.steps],
+        }
+
+    async def _insert_rows(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> list[Job]:
+        if not params:
+            return []
+        now = self._now()
+        sched = sa.bindparam("due_at", type_=jobs.c.scheduled_at.type)
+        due = sa.func.coalesce(sched, now) <= now
+        job_stmt = (
+            sa.insert(jobs)
+            .values(
+                status=sa.case((due, JobStatus.QUEUED.value), else_=JobStatus.SCHEDULED.value),
+                created_at=now,
+                updated_at=now,
+                attempts=1,
+            )
+            .returning(jobs, sort_by_parameter_order=True)
+        )
+        result = await conn.execute(job_stmt, params)
+        job_rows = list(result.mappings())
+        ex_params = [
+            {
+                "job_id": r["id"],
+                "tenant_id": r["tenant_id"],
+                "queue": r["queue"],
+                "type": r["type"],
+                "priority": r["priority"],
+                "available_at": r["scheduled_at"] or r["created_at"],
+                "queued_at": r["created_at"],
+            }
+            for r in job_rows
+        ]
+        ex_stmt = (
+            sa.insert(executions)
+            .values(
+                execution_number=1,
+                status=ES.QUEUED.value,
+                version=1,
+                status_details={},
+                last_updated_at=now,
+            )
+            .returning(executions, sort_by_parameter_order=True)
+        )
+        ex_rows = list((await conn.execute(ex_stmt, ex_params)).mappings())
+        return [
+            rows.job_from(j, rows.execution_from(x)) for j, x in zip(job_rows, ex_rows, strict=True)
+        ]
+
+    async def job_get(self, tenant_id: str, job_id: str) -> Job | None:
+        async with self._read() as conn:
+            return await self._job_get(conn, tenant_id, job_id)
+
+    async def _job_get(self, conn: AsyncConnection, tenant_id: str, job_id: str) -> Job | None:
+        r = (
+            (
+                await conn.execute(
+                    _job_with_latest().where(jobs.c.tenant_id == tenant_id, jobs.c.id == job_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return _job_and_latest(r) if r else None
+
+    async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]:
+        conds: list[sa.ColumnElement[bool]] = [jobs.c.tenant_id == tenant_id]
+        if flt.statuses:
+            conds.append(jobs.c.status.in_([s.value for s in flt.statuses]))
+        if flt.types:
+            conds.append(jobs.c.type.in_(flt.types))
+        if flt.queues:
+            conds.append(jobs.c.queue.in_(flt.queues))
+        if flt.parent_ids:
+            conds.append(jobs.c.parent_id.in_(flt.parent_ids))
+        if flt.ids:
+            conds.append(jobs.c.id.in_(flt.ids))
+        for key, value in flt.labels.items():
+            conds.append(self._label_condition(key, value))
+        for column, bound, op in (
+            (jobs.c.created_at, flt.created_at_gte, "ge"),
+            (jobs.c.created_at, flt.created_at_lte, "le"),
+            (jobs.c.updated_at, flt.updated_at_gte, "ge"),
+            (jobs.c.updated_at, flt.updated_at_lte, "le"),
+        ):
+            if bound is not None:
+                conds.append(column >= bound if op == "ge" else column <= bound)
+        for name, n in flt.counters_gte.items():
+            conds.append(jobs.c[name] >= n)
+        for name, n in flt.counters_lte.items():
+            conds.append(jobs.c[name] <= n)
+        if flt.before_id:
+            conds.append(jobs.c.id < flt.before_id)
+        stmt = sa.select(jobs).where(*conds).order_by(jobs.c.id.desc()).limit(flt.limit)
+        async with self._read() as conn:
+            return [rows.job_from(r) for r in (await conn.execute(stmt)).mappings()]
+
+    async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]:
+        stmt = (
+            sa.select(executions)
+            .where(executions.c.tenant_id == tenant_id, executions.c.job_id == job_id)
+            .order_by(executions.c.execution_number)
+        )
+        async with self._read() as conn:
+            return [rows.execution_from(r) for r in (await conn.execute(stmt)).mappings()]
+
+    # cancel and retry ------------------------------------------------------------------------
+    async def job_cancel(self, tenant_id: str, job_id: str, order: KillOrder) -> Job:
+        kill = {
+            "kill_requested_at": order.requested_at,
+            "kill_requested_by": order.requested_by,
+            "kill_force": order.force,
+            "kill_reason": order.reason,
+        }
+        for _ in range(3):  # a claim may move the job between our conditional writes
+            async with self._write() as conn:
+                if await self._cancel_execution(conn, tenant_id, job_id, ES.QUEUED, kill):
+                    break
+                if order.force and await self._cancel_execution(
+                    conn, tenant_id, job_id, ES.IN_PROGRESS, kill
+                ):
+                    break
+                hit = await conn.execute(
+                    sa.update(jobs)
+                    .where(
+                        jobs.c.tenant_id == tenant_id,
+                        jobs.c.id == job_id,
+                        jobs.c.status.in_([JobStatus.IN_PROGRESS.value, JobStatus.CANCELING.value]),
+                        jobs.c.kill_requested_at.is_(None),
+                    )
+                    .values(status=JobStatus.CANCELING.value, updated_at=self._now(), **kill)
+                    .returning(jobs.c.id)
+                )
+                if hit.first() is not None:
+                    break
+                job = await self._job_get(conn, tenant_id, job_id)
+                if job is None:
+                    raise NotFound("job not found", job_id=job_id)
+                if job.status in TERMINAL_JOB:
+                    raise Conflict(f"job is already {job.status.value}", job=job)
+                if job.status is JobStatus.CANCELING:
+                    return job  # the kill order stands; asking again changes nothing
+        found = await self.job_get(tenant_id, job_id)
+        if found is None:
+            raise NotFound("job not found", job_id=job_id)
+        return found
+
+    async def _cancel_execution(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        job_id: str,
+        current: ExecutionStatus,
+        kill: dict[str, Any],
+    ) -> bool:
+        now = self._now()
+        ex = (
+            await conn.execute(
+                sa.update(executions)
+                .where(
+                    executions.c.tenant_id == tenant_id,
+                    executions.c.job_id == job_id,
+                    executions.c.status == current.value,
+                )
+                .values(
+                    status=ES.CANCELED.value,
+                    version=executions.c.version + 1,
+                    completed_at=now,
+                    last_updated_at=now,
+                )
+                .returning(executions.c.execution_number)
+            )
+        ).first()
+        if ex is None:
+            return False
+        await conn.execute(
+            sa.update(jobs)
+            .where(jobs.c.tenant_id == tenant_id, jobs.c.id == job_id)
+            .values(status=JobStatus.CANCELED.value, completed_at=now, updated_at=now, **kill)
+        )
+        return True
+
+    async def job_retry(self, tenant_id: str, job_id: str) -> Job:
+        async with self._write() as conn:
+            now = self._now()
+            r = (
+                (
+                    await conn.execute(
+                        sa.update(jobs)
+                        .where(
+                            jobs.c.tenant_id == tenant_id,
+                            jobs.c.id == job_id,
+                            jobs.c.status.in_([s.value for s in MANUALLY_RETRIABLE]),
+                        )
+                        .values(
+                            status=JobStatus.QUEUED.value,
+                            attempts=jobs.c.attempts + 1,
+                            completed_at=None,
+                            updated_at=now,
+                            kill_requested_at=None,
+                            kill_requested_by=None,
+                            kill_force=None,
+                            kill_reason=None,
+                        )
+                        .returning(jobs)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if r is None:
+                job = await self._job_get(conn, tenant_id, job_id)
+                if job is None:
+                    raise NotFound("job not found", job_id=job_id)
+                raise Conflict(f"a job that is {job.status.value} cannot be retried", job=job)
+            await self._insert_execution(conn, r, r["attempts"], delay_s=0.0)
+            job = await self._job_get(conn, tenant_id, job_id)
+        assert job is not None
+        return job
+
+    async def _insert_execution(
+        self, conn: AsyncConnection, job_row: Any, number: int, delay_s: float
+    ) -> None:
+        now = self._now()
+        await conn.execute(
+            sa.insert(executions).values(
+                job_id=job_row["id"],
+                execution_number=number,
+                tenant_id=job_row["tenant_id"],
+                status=ES.QUEUED.value,
+                version=1,
+                queue=job_row["queue"],
+                type=job_row["type"],
+                priority=job_row["priority"],
+                status_details={},
+                queued_at=now,
+                available_at=self._now_plus(delay_s) if delay_s > 0 else now,
+                last_updated_at=now,
+            )
+        )

@@ -1,0 +1,59 @@
+"""The scale-out backend: PostgreSQL through asyncpg, many server nodes on one database."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from jobyard.store.execution_queries import ExecutionQueries
+from jobyard.store.tables import jobs
+from jobyard.store.types import UtcDateTime
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def asyncpg_url(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    return url
+
+
+class PostgresStore(ExecutionQueries):
+    """Claims take rows with `FOR UPDATE SKIP LOCKED`, so nodes and workers never wait on each
+    other's picks; every deadline uses the database's `now()`."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, pool_size: int = 10) -> None:
+        engine = create_async_engine(
+            asyncpg_url(url),
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+        )
+        super().__init__(engine, url)
+
+    def _now(self) -> sa.ColumnElement[datetime]:
+        return sa.type_coerce(sa.func.now(), UtcDateTime)
+
+    def _now_plus(self, seconds: sa.ColumnElement[Any] | float) -> sa.ColumnElement[datetime]:
+        secs: sa.ColumnElement[Any] = (
+            sa.cast(seconds, sa.Float)
+            if isinstance(seconds, sa.ColumnElement)
+            else sa.literal(float(seconds), sa.Float)
+        )
+        interval = sa.func.make_interval(0, 0, 0, 0, 0, 0, secs)
+        return sa.type_coerce(sa.func.now() + interval, UtcDateTime)
+
+    def _label_condition(self, key: str, value: str) -> sa.ColumnElement[bool]:
+        return sa.type_coerce(jobs.c.labels, JSONB).contains({key: value})

@@ -1,0 +1,90 @@
+"""The Store protocol: what the service layer may ask of storage, at the level of job operations.
+
+Every method is scoped to one tenant (except the few that manage tenants and keys by their
+global lookup), and every state change is one conditional write: a miss is reported, never
+silently overwritten.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from jobyard.domain.entities import (
+    ApiKey,
+    ClaimedExecution,
+    ClaimRequest,
+    Execution,
+    ExecutionUpdate,
+    Job,
+    KillOrder,
+    NewJob,
+    Tenant,
+    UpdateOutcome,
+)
+from jobyard.domain.filters import JobFilter
+
+
+class SweepResult:
+    """What one sweep did, for metrics and for waking claimers."""
+
+    __slots__ = ("requeued", "scheduled_due", "timed_out")
+
+    def __init__(self) -> None:
+        self.timed_out = 0
+        self.requeued: set[tuple[str, str]] = set()  # (tenant_id, queue) with new work
+        self.scheduled_due = 0
+
+
+class Store(Protocol):
+    dialect: str
+
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+
+    async def close(self) -> None: ...
+
+    async def now(self) -> datetime:
+        """The database's clock: every deadline is measured against it."""
+
+    # tenants and keys
+    async def tenant_create(self, name: str) -> Tenant: ...
+    async def tenant_list(self) -> list[Tenant]: ...
+    async def tenant_get(self, tenant_id: str) -> Tenant | None: ...
+    async def key_insert(self, key: ApiKey) -> None: ...
+    async def key_get_by_prefix(self, prefix: str) -> ApiKey | None: ...
+    async def key_list(self, tenant_id: str) -> list[ApiKey]: ...
+    async def key_revoke(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
+    async def key_count(self) -> int: ...
+
+    # jobs
+    async def job_insert_many(
+        self, tenant_id: str, owner: str | None, jobs: list[tuple[NewJob, str | None]]
+    ) -> list[tuple[Job, bool]]:
+        """Insert jobs in one transaction. Each comes with its request hash (for idempotency).
+
+        Answers each job with True when it was created, False when an earlier job with the same
+        idempotency key and hash was found. A key seen with another hash raises IdempotencyConflict.
+        """
+
+    async def job_get(self, tenant_id: str, job_id: str) -> Job | None: ...
+    async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]: ...
+    async def job_cancel(self, tenant_id: str, job_id: str, order: KillOrder) -> Job:
+        """Cancel a queued job at once, register a kill order on a running one (or, with
+        `force`, cancel its execution at once). Raises Conflict on a terminal job."""
+
+    async def job_retry(self, tenant_id: str, job_id: str) -> Job:
+        """Queue a new execution for a failed, timed-out or canceled job."""
+
+    # executions
+    async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]: ...
+    async def execution_claim(
+        self, tenant_id: str, req: ClaimRequest
+    ) -> list[ClaimedExecution]: ...
+    async def execution_update_many(
+        self, tenant_id: str, updates: list[ExecutionUpdate]
+    ) -> list[UpdateOutcome]:
+        """Apply worker updates, each judged on its own, in one transaction."""
+
+    async def sweep(self) -> SweepResult:
+        """Time out expired leases and in-progress timeouts, and release due scheduled jobs."""

@@ -1,0 +1,145 @@
+"""The tables, as SQLAlchemy Core metadata.
+
+Every table carries `tenant_id`; the migrations mirror this file.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from jobyard.store.types import Id, Json, UtcDateTime
+
+metadata = sa.MetaData()
+
+tenants = sa.Table(
+    "tenants",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),  # equal to id: every table is tenant-scoped
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("name", name="uq_tenants_name"),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, sa.ForeignKey("tenants.id"), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("prefix", sa.String(40), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("is_system", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("queues", Json, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("prefix", name="uq_api_keys_prefix"),
+    sa.Index("ix_api_keys_tenant", "tenant_id", "created_at"),
+)
+
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("type", sa.String(200), nullable=False),
+    sa.Column("queue", sa.String(200), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("params", Json, nullable=False),
+    sa.Column("document", Json, nullable=True),
+    sa.Column("labels", Json, nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("scheduled_at", UtcDateTime, nullable=True),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("completed_at", UtcDateTime, nullable=True),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("backoff_base_s", sa.Float, nullable=False),
+    sa.Column("backoff_max_s", sa.Float, nullable=False),
+    sa.Column("timeout_s", sa.Integer, nullable=True),
+    sa.Column("lease_s", sa.Integer, nullable=True),
+    sa.Column("idempotency_key", sa.String(255), nullable=True),
+    sa.Column("request_hash", sa.String(64), nullable=True),
+    sa.Column("targets", Json, nullable=False),
+    sa.Column("num_success", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("num_error", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("num_ignore", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("num_export", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("num_pages", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("progress", Json, nullable=True),
+    sa.Column("steps", Json, nullable=False),
+    sa.Column("result", Json, nullable=True),
+    sa.Column("error", Json, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("kill_requested_at", UtcDateTime, nullable=True),
+    sa.Column("kill_requested_by", sa.String(64), nullable=True),
+    sa.Column("kill_force", sa.Boolean, nullable=True),
+    sa.Column("kill_reason", sa.String(1000), nullable=True),
+    sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_idempotency"),
+    sa.Index("ix_jobs_tenant_id", "tenant_id", sa.desc("id")),
+    sa.Index("ix_jobs_tenant_status", "tenant_id", "status", sa.desc("id")),
+    sa.Index("ix_jobs_tenant_type", "tenant_id", "type", sa.desc("id")),
+    sa.Index("ix_jobs_tenant_queue", "tenant_id", "queue", sa.desc("id")),
+    sa.Index("ix_jobs_tenant_parent", "tenant_id", "parent_id", sa.desc("id")),
+    sa.Index(
+        "ix_jobs_scheduled",
+        "scheduled_at",
+        postgresql_where=sa.text("status = 'scheduled'"),
+        sqlite_where=sa.text("status = 'scheduled'"),
+    ),
+    sa.Index("ix_jobs_labels", "labels", postgresql_using="gin").ddl_if(dialect="postgresql"),
+)
+
+executions = sa.Table(
+    "executions",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("execution_number", sa.Integer, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("queue", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(200), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("target", sa.String(200), nullable=True),
+    sa.Column("status_details", Json, nullable=False),
+    sa.Column("queued_at", UtcDateTime, nullable=False),
+    sa.Column("available_at", UtcDateTime, nullable=False),
+    sa.Column("started_at", UtcDateTime, nullable=True),
+    sa.Column("last_updated_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime, nullable=True),
+    sa.Column("lease_s", sa.Integer, nullable=True),
+    sa.Column("lease_expires_at", UtcDateTime, nullable=True),
+    sa.Column("timeout_at", UtcDateTime, nullable=True),
+    sa.Column("worker_id", sa.String(200), nullable=True),
+    sa.Column("hostname", sa.String(255), nullable=True),
+    sa.Column("pid", sa.Integer, nullable=True),
+    sa.Column("exit_code", sa.Integer, nullable=True),
+    sa.Index(
+        "ix_executions_claim",
+        "tenant_id",
+        "queue",
+        sa.desc("priority"),
+        "available_at",
+        "job_id",
+        postgresql_where=sa.text("status = 'queued'"),
+        sqlite_where=sa.text("status = 'queued'"),
+    ),
+    sa.Index(
+        "ix_executions_lease",
+        "lease_expires_at",
+        postgresql_where=sa.text("status = 'in_progress'"),
+        sqlite_where=sa.text("status = 'in_progress'"),
+    ),
+    sa.Index(
+        "ix_executions_timeout",
+        "timeout_at",
+        postgresql_where=sa.text("status = 'in_progress' AND timeout_at IS NOT NULL"),
+        sqlite_where=sa.text("status = 'in_progress' AND timeout_at IS NOT NULL"),
+    ),
+)

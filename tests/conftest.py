@@ -1,0 +1,61 @@
+"""Fixtures shared by the whole suite: a database per test on each backend, and real servers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from jobyard.store import Store, open_store
+from tests.support import databases
+from tests.support.server import Server, start_server
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL database that each test's database is copied from."""
+    databases.require_pg()
+    name, url = databases.create_database()
+    import asyncio
+
+    async def migrate() -> None:
+        store = open_store(url)
+        try:
+            await store.upgrade()
+        finally:
+            await store.close()
+
+    asyncio.run(migrate())
+    yield name
+    databases.drop_database(name)
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database on each backend, for one test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'jobyard.db'}"
+        return
+    template = request.getfixturevalue("pg_template")
+    name, url = databases.create_database(template)
+    yield url
+    databases.drop_database(name)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    s = open_store(database_url)
+    await s.upgrade()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
+    """A real `jobyard serve` process on the test's database, stopped afterwards."""
+    srv = start_server(database_url, tmp_path / "data")
+    yield srv
+    srv.stop()
