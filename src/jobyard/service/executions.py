@@ -9,6 +9,7 @@ from jobyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, P
 from jobyard.domain.ids import is_id
 from jobyard.domain.states import WORKER_REPORTABLE
 from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.service import metrics
 from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
@@ -45,6 +46,8 @@ class ExecutionService:
             claimed = await self.store.execution_claim(principal.tenant_id, req)
             remaining = deadline - time.monotonic()
             if claimed or remaining <= 0:
+                for c in claimed:
+                    metrics.EXECUTIONS_CLAIMED.labels(c.execution.queue).inc()
                 return claimed
             await self.notifier.wait(topics, min(remaining, POLL_S))
 
@@ -82,9 +85,13 @@ class ExecutionService:
         outcomes = iter(
             await self.store.execution_update_many(principal.tenant_id, valid) if valid else []
         )
-        return [
+        result = [
             next(outcomes)
             if is_id(u.job_id)
             else UpdateOutcome(None, False, error_code="not_found", message="no such execution")
             for u in updates
         ]
+        for u, o in zip(updates, result, strict=True):
+            status = u.status.value if u.status else "progress"
+            metrics.EXECUTION_UPDATES.labels(status, "yes" if o.applied else "no").inc()
+        return result

@@ -13,6 +13,7 @@ from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.filters import JobFilter
 from jobyard.domain.ids import is_id
 from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.service import metrics
 from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
@@ -51,6 +52,9 @@ class JobService:
             if is_new and job.scheduled_at is None
         }
         await self.notifier.publish(topics)
+        for job, is_new in created:
+            if is_new:
+                metrics.JOBS_CREATED.labels(job.queue).inc()
         return created
 
     async def get(self, principal: Principal, job_id: str) -> Job:

@@ -11,6 +11,7 @@ import contextlib
 import logging
 
 from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.service import metrics
 from jobyard.store.protocol import Store, SweepResult
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ class Sweeper:
 
     async def sweep_once(self) -> SweepResult:
         result = await self.store.sweep()
+        metrics.SWEPT.labels("timed_out").inc(result.timed_out)
+        metrics.SWEPT.labels("scheduled_due").inc(result.scheduled_due)
         if result.requeued:
             await self.notifier.publish({queue_topic(t, q) for t, q in result.requeued})
         return result

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from jobyard.store.execution_queries import ExecutionQueries
+from jobyard.store.bulk_updates import BulkUpdates
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
 
@@ -26,7 +26,7 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-class PostgresStore(ExecutionQueries):
+class PostgresStore(BulkUpdates):
     """Claims take rows with `FOR UPDATE SKIP LOCKED`, so nodes and workers never wait on each
     other's picks; every deadline uses the database's `now()`."""
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-from jobyard.store.execution_queries import ExecutionQueries
+from jobyard.store.bulk_updates import BulkUpdates
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
 
@@ -23,7 +23,7 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqliteStore(ExecutionQueries):
+class SqliteStore(BulkUpdates):
     """SQLite allows one writer; an asyncio lock queues our writers in-process instead of letting
     them meet SQLite's busy handler, and `BEGIN IMMEDIATE` takes the write lock up front so a
     transaction never fails half-way on an upgrade from read to write."""
