@@ -73,6 +73,9 @@ class BulkUpdates(ExecutionQueries):
                 for i, u in zip(idxs, batch, strict=True):
                     hit = done.get((u.job_id, u.execution_number))
                     out[i] = hit or await self._refusal(conn, tenant_id, u)
+            # Rows in key order, so two batches that share rows lock them in the same order and
+            # cannot deadlock; the sort is stable, so repeats of one row keep their order.
+            general.sort(key=lambda i: (updates[i].job_id, updates[i].execution_number))
             for i in general:
                 out[i] = await self._update_one(conn, tenant_id, updates[i])
         return [o for o in out if o is not None]
