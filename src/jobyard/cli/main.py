@@ -19,7 +19,7 @@ from jobyard.service.tenants import Bootstrap
 app = typer.Typer(no_args_is_help=True, help="Jobyard: a self-hosted jobs service.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data folder (env JOBYARD_DATA_DIR).")
