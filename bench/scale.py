@@ -36,7 +36,7 @@ async def fill(store: Store, tenant: str, n: int) -> None:
     started = time.perf_counter()
     while done < n:
         size = min(BATCH, n - done)
-        batch = [
+        batch: list[tuple[NewJob, str | None]] = [
             (
                 NewJob(
                     type=f"type{(done + i) % 10}",

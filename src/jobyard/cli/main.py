@@ -1,24 +1,28 @@
-"""`jobyard serve` and `jobyard db upgrade`."""
+"""The `jobyard` command: the server (`serve`, `db upgrade`) and the client side (`worker`,
+`jobs`, `keys`). Server modules load only for server commands, so client commands start fast."""
 
 from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
-from jobyard.api.app import create_app
+from jobyard.cli import jobs_cmd, keys_cmd, worker_cmd
 from jobyard.cli import settings as cli_settings
-from jobyard.domain.errors import JobyardError
-from jobyard.service.runtime import Jobyard, Settings
-from jobyard.service.tenants import Bootstrap
+
+if TYPE_CHECKING:
+    from jobyard.service.runtime import Settings
+    from jobyard.service.tenants import Bootstrap
 
 app = typer.Typer(no_args_is_help=True, help="Jobyard: a self-hosted jobs service.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
+app.add_typer(jobs_cmd.app, name="jobs")
+app.add_typer(keys_cmd.app, name="keys")
+app.command("worker")(worker_cmd.worker)
 console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
@@ -35,6 +39,8 @@ DatabaseUrl = Annotated[
 
 
 def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
+    from jobyard.service.runtime import Settings
+
     data = cli_settings.data_dir(data_dir)
     return Settings(
         database_url=cli_settings.database_url(database_url, data),
@@ -44,6 +50,8 @@ def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
 
 
 async def _prepare(settings: Settings) -> Bootstrap:
+    from jobyard.service.runtime import Jobyard
+
     jy = Jobyard.from_settings(settings)
     try:
         await jy.store.upgrade()
@@ -70,6 +78,11 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the server (migrates the database first)."""
+    import uvicorn
+
+    from jobyard.api.app import create_app
+    from jobyard.domain.errors import JobyardError
+
     settings = _settings(data_dir, database_url)
     try:
         boot = asyncio.run(_prepare(settings))
@@ -99,6 +112,8 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Apply every migration the database does not have yet."""
+    from jobyard.service.runtime import Jobyard
+
     settings = _settings(data_dir, database_url)
     jy = Jobyard.from_settings(settings)
 

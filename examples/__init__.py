@@ -1,0 +1,1 @@
+"""Examples that the README tour and the tests run."""

@@ -1,0 +1,179 @@
+"""Every API operation as data: method, path, body, and how to read the answer.
+
+`Client` and `AsyncClient` only differ in how they send a `Call`, so each operation is written
+once here and the two clients stay in step.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+from jobyard.client.models import (
+    ApiKey,
+    BatchResult,
+    ClaimedExecution,
+    CreatedKey,
+    CreatedTenant,
+    Execution,
+    ExecutionUpdate,
+    Job,
+    JobSpec,
+    Page,
+    Tenant,
+    UpdateResult,
+    WorkerInfo,
+)
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Call(Generic[T]):
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    json: Any = None
+    params: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def _model(cls: type[M]) -> Callable[[httpx.Response], M]:
+    return lambda r: cls.model_validate_json(r.content)
+
+
+def _items(cls: type[M], key: str = "items") -> Callable[[httpx.Response], list[M]]:
+    def parse(r: httpx.Response) -> list[M]:
+        return [cls.model_validate(item) for item in r.json()[key]]
+
+    return parse
+
+
+def _p(value: str | int) -> str:
+    """A path segment, escaped so an id can never reach another route."""
+    return quote(str(value), safe="")
+
+
+def _spec(job: JobSpec | Mapping[str, Any]) -> JobSpec:
+    return job if isinstance(job, JobSpec) else JobSpec.model_validate(job)
+
+
+def create_job(job: JobSpec | Mapping[str, Any]) -> Call[Job]:
+    spec = _spec(job)
+    # A key of our own makes a retried create safe: the server answers the same job again.
+    key = spec.idempotency_key or str(uuid.uuid4())
+    return Call("POST", "/v1/jobs", _model(Job), json={**spec.body(), "idempotency_key": key})
+
+
+def create_jobs(jobs: Sequence[JobSpec | Mapping[str, Any]]) -> Call[list[Job]]:
+    body = [_spec(j).body() for j in jobs]
+    for j in body:
+        j.setdefault("idempotency_key", str(uuid.uuid4()))
+    return Call("POST", "/v1/jobs/batch", _items(Job, "jobs"), json={"jobs": body})
+
+
+def get_job(job_id: str) -> Call[Job]:
+    return Call("GET", f"/v1/jobs/{_p(job_id)}", _model(Job))
+
+
+def _filter_params(filters: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name == "labels":
+            out.update({f"label.{k}": str(v) for k, v in value.items()})
+        elif isinstance(value, list | tuple | set | frozenset):
+            out[name] = ",".join(str(v) for v in value)
+        elif isinstance(value, datetime):
+            out[name] = value.isoformat()
+        else:
+            out[name] = str(value)
+    return out
+
+
+def list_jobs(filters: Mapping[str, Any]) -> Call[Page[Job]]:
+    """`filters` are the query parameters of GET /v1/jobs; `labels` may be a dict."""
+    return Call("GET", "/v1/jobs", _model(Page[Job]), params=_filter_params(filters))
+
+
+def cancel_job(job_id: str, reason: str | None, force: bool) -> Call[Job]:
+    body: dict[str, Any] = {"force": force}
+    if reason is not None:
+        body["reason"] = reason
+    return Call("POST", f"/v1/jobs/{_p(job_id)}/cancel", _model(Job), json=body)
+
+
+def retry_job(job_id: str) -> Call[Job]:
+    return Call("POST", f"/v1/jobs/{_p(job_id)}/retry", _model(Job))
+
+
+def list_executions(job_id: str) -> Call[list[Execution]]:
+    return Call("GET", f"/v1/jobs/{_p(job_id)}/executions", _items(Execution))
+
+
+def claim(
+    queues: Sequence[str],
+    *,
+    types: Sequence[str] | None,
+    max: int,
+    lease_s: int,
+    wait_s: float,
+    worker: WorkerInfo | None,
+) -> Call[list[ClaimedExecution]]:
+    body: dict[str, Any] = {"queues": list(queues), "max": max, "lease_s": lease_s}
+    if wait_s:
+        body["wait_s"] = wait_s
+    if types:
+        body["types"] = list(types)
+    if worker is not None:
+        body["worker"] = worker.body()
+    return Call("POST", "/v1/claims", _items(ClaimedExecution, "executions"), json=body)
+
+
+def update_execution(update: ExecutionUpdate) -> Call[UpdateResult]:
+    body = update.body()
+    job_id, number = body.pop("job_id"), body.pop("execution_number")
+    return Call(
+        "PATCH", f"/v1/jobs/{_p(job_id)}/executions/{_p(number)}", _model(UpdateResult), json=body
+    )
+
+
+def update_executions(updates: Sequence[ExecutionUpdate]) -> Call[list[BatchResult]]:
+    body = {"updates": [u.body() for u in updates]}
+    return Call("POST", "/v1/executions/batch", _items(BatchResult, "results"), json=body)
+
+
+def create_key(
+    name: str, role: str, queues: Sequence[str] | None, expires_at: datetime | None
+) -> Call[CreatedKey]:
+    body: dict[str, Any] = {"name": name, "role": role}
+    if queues is not None:
+        body["queues"] = list(queues)
+    if expires_at is not None:
+        body["expires_at"] = expires_at.isoformat()
+    return Call("POST", "/v1/keys", _model(CreatedKey), json=body)
+
+
+def list_keys() -> Call[list[ApiKey]]:
+    return Call("GET", "/v1/keys", _items(ApiKey))
+
+
+def revoke_key(key_id: str) -> Call[ApiKey]:
+    return Call("DELETE", f"/v1/keys/{_p(key_id)}", _model(ApiKey))
+
+
+def create_tenant(name: str) -> Call[CreatedTenant]:
+    return Call("POST", "/v1/tenants", _model(CreatedTenant), json={"name": name})
+
+
+def list_tenants() -> Call[list[Tenant]]:
+    return Call("GET", "/v1/tenants", _items(Tenant))

@@ -1,0 +1,299 @@
+"""`Worker`: claims jobs for its handlers, keeps their leases alive, and reports how they ended.
+
+One asyncio loop runs four kinds of task: a claimer (batched, long-polled claims with prefetch),
+`concurrency` runners (each runs one handler at a time: async handlers as tasks, sync handlers in
+threads), a heartbeat that renews every held lease, and the outbox that sends all updates.
+SIGTERM (or a first SIGINT) stops claiming, hands unstarted jobs back at once, and lets running
+handlers finish within `grace_s`; a second SIGINT stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from jobyard.client.async_client import AsyncClient
+from jobyard.client.errors import JobyardClientError
+from jobyard.client.models import BatchResult, ExecutionUpdate, WorkerInfo
+from jobyard.worker import outcomes
+from jobyard.worker.context import JobContext
+from jobyard.worker.outbox import Outbox
+
+log = logging.getLogger("jobyard.worker")
+
+Handler = Callable[[JobContext], Any]
+H = TypeVar("H", bound=Handler)
+Key = tuple[str, int]
+
+
+class Worker:
+    def __init__(
+        self,
+        queues: list[str] | tuple[str, ...] = ("default",),
+        *,
+        concurrency: int = 4,
+        prefetch: int | None = None,
+        lease_s: int = 30,
+        wait_s: float = 10.0,
+        grace_s: float = 30.0,
+        url: str | None = None,
+        api_key: str | None = None,
+        worker_id: str | None = None,
+    ) -> None:
+        self.queues = list(queues)
+        self.concurrency = concurrency
+        self.prefetch = concurrency if prefetch is None else prefetch
+        self.lease_s = lease_s
+        self.wait_s = wait_s
+        self.grace_s = grace_s
+        self.url = url
+        self.api_key = api_key
+        hostname = socket.gethostname()
+        self.info = WorkerInfo(
+            id=worker_id or f"{hostname}:{os.getpid()}:{uuid.uuid4().hex[:8]}",
+            hostname=hostname,
+            pid=os.getpid(),
+        )
+        self.handlers: dict[str, Handler] = {}
+        self._held: dict[Key, JobContext] = {}
+        self._tasks: dict[Key, asyncio.Task[Any]] = {}
+        self._fresh_state()
+
+    def _fresh_state(self) -> None:
+        self._ready: asyncio.Queue[JobContext] = asyncio.Queue()
+        self._room = asyncio.Event()  # set whenever a held execution is let go
+        self._stopping = asyncio.Event()
+        self._hard_stop = asyncio.Event()
+
+    # registration --------------------------------------------------------------------------
+    def handler(self, job_type: str) -> Callable[[H], H]:
+        """Register the decorated function (sync or async) for jobs of `job_type`."""
+
+        def register(fn: H) -> H:
+            if job_type in self.handlers:
+                raise ValueError(f"a handler for {job_type!r} is already registered")
+            self.handlers[job_type] = fn
+            return fn
+
+        return register
+
+    # running -------------------------------------------------------------------------------
+    def run(self) -> int:
+        """Run until SIGTERM or SIGINT; answers the process exit code."""
+        return asyncio.run(self.run_async(install_signals=True))
+
+    def stop(self) -> None:
+        """Begin a graceful stop (as SIGTERM does)."""
+        self._stopping.set()
+
+    async def run_async(self, install_signals: bool = False) -> int:
+        if not self.handlers:
+            raise ValueError("register at least one handler before running the worker")
+        self._fresh_state()
+        if install_signals:
+            self._install_signals()
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="jobyard-handler")
+        async with AsyncClient(self.url, self.api_key) as client:
+            outbox = Outbox(client, self._on_result)
+            outbox.start()
+            claimer = asyncio.create_task(self._claim_loop(client), name="jobyard-claimer")
+            beat = asyncio.create_task(self._heartbeat_loop(outbox), name="jobyard-heartbeat")
+            runners = [
+                asyncio.create_task(self._runner(outbox, pool), name=f"jobyard-runner-{i}")
+                for i in range(self.concurrency)
+            ]
+            log.info(
+                "worker %s: queues %s, handlers %s", self.info.id, self.queues, list(self.handlers)
+            )
+            await self._stopping.wait()
+            code = await self._shutdown(claimer, runners, outbox)
+            beat.cancel()
+            await asyncio.gather(beat, return_exceptions=True)
+            await outbox.close()
+        pool.shutdown(wait=False, cancel_futures=True)
+        return code
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping, hard = self._stopping, self._hard_stop
+
+        def on_sigint() -> None:
+            if stopping.is_set():
+                log.warning("second interrupt: stopping now")
+                hard.set()
+                self._room.set()
+            stopping.set()
+
+        loop.add_signal_handler(signal.SIGTERM, stopping.set)
+        loop.add_signal_handler(signal.SIGINT, on_sigint)
+
+    async def _claim_loop(self, client: AsyncClient) -> None:
+        types = sorted(self.handlers)
+        backoff = 0.5
+        while True:
+            room = self.concurrency + self.prefetch - len(self._held)
+            if room <= 0:
+                self._room.clear()
+                await self._room.wait()
+                continue
+            try:
+                claimed = await client.claim(
+                    self.queues,
+                    types=types,
+                    max=min(room, 500),
+                    lease_s=self.lease_s,
+                    wait_s=self.wait_s,
+                    worker=self.info,
+                )
+                backoff = 0.5
+            except JobyardClientError as exc:
+                log.warning("claim failed, trying again: %s", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+                continue
+            for c in claimed:
+                ctx = JobContext(c)
+                self._held[(c.job_id, c.execution_number)] = ctx
+                self._ready.put_nowait(ctx)
+
+    async def _runner(self, outbox: Outbox, pool: ThreadPoolExecutor) -> None:
+        while True:
+            ctx = await self._ready.get()
+            key = (ctx.job_id, ctx.execution_number)
+            if ctx.cancelled:  # lost or canceled before it started
+                self._settle(key, outbox, outcomes.cancelled() if not ctx.lease_lost else None)
+                continue
+            outcome = await self._execute(ctx, pool)
+            self._settle(key, outbox, None if ctx.lease_lost else outcome)
+
+    async def _execute(self, ctx: JobContext, pool: ThreadPoolExecutor) -> outcomes.Outcome:
+        handler = self.handlers[ctx.type]
+        key = (ctx.job_id, ctx.execution_number)
+        try:
+            if inspect.iscoroutinefunction(handler):
+                task: asyncio.Task[Any] = asyncio.create_task(_call_async(handler, ctx))
+                self._tasks[key] = task
+                try:
+                    value = await task
+                finally:
+                    self._tasks.pop(key, None)
+            else:
+                loop = asyncio.get_running_loop()
+                value = await loop.run_in_executor(pool, handler, ctx)
+        except asyncio.CancelledError:
+            if ctx.cancelled:
+                return outcomes.cancelled()
+            raise
+        except Exception as exc:
+            if ctx.cancelled:
+                return outcomes.cancelled()
+            return outcomes.from_exception(exc)
+        if ctx.cancelled:
+            return outcomes.cancelled()
+        return outcomes.from_return(value)
+
+    def _settle(self, key: Key, outbox: Outbox, outcome: outcomes.Outcome | None) -> None:
+        """Report the end of an execution; it leaves `_held` once the server answered."""
+        ctx = self._held.get(key)
+        if ctx is not None:
+            ctx.settled = True
+        if outcome is None:
+            self._release_slot(key)
+            return
+        update = ExecutionUpdate(
+            job_id=key[0],
+            execution_number=key[1],
+            status=outcome.status,
+            result=outcome.result,
+            error=outcome.error,
+            worker_id=self.info.id,
+        )
+        outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
+
+    def _release_slot(self, key: Key) -> None:
+        self._held.pop(key, None)
+        self._room.set()
+
+    async def _heartbeat_loop(self, outbox: Outbox) -> None:
+        interval = max(self.lease_s / 3, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            for (job_id, number), ctx in list(self._held.items()):
+                if ctx.settled:
+                    continue
+                outbox.send(
+                    ExecutionUpdate(job_id=job_id, execution_number=number, worker_id=self.info.id)
+                )
+
+    def _on_result(self, result: BatchResult) -> None:
+        ctx = self._held.get((result.job_id, result.execution_number))
+        if ctx is None or ctx.settled:
+            return
+        if not result.ok:
+            code = result.error.code if result.error else "refused"
+            log.warning("job %s #%d: update refused (%s)", ctx.job_id, ctx.execution_number, code)
+            ctx.lease_lost = True
+            self._cancel(ctx)
+        elif result.cancel_requested:
+            self._cancel(ctx)
+
+    def _cancel(self, ctx: JobContext) -> None:
+        ctx.request_cancel()
+        task = self._tasks.get((ctx.job_id, ctx.execution_number))
+        if task is not None:
+            task.cancel()
+
+    async def _shutdown(
+        self, claimer: asyncio.Task[None], runners: list[asyncio.Task[None]], outbox: Outbox
+    ) -> int:
+        claimer.cancel()
+        await asyncio.gather(claimer, return_exceptions=True)
+        # Hand unstarted jobs back at once, so another worker can take them.
+        while not self._ready.empty():
+            ctx = self._ready.get_nowait()
+            self._hand_back(ctx, outbox)
+        log.info("stopping: waiting up to %.0f s for running jobs", self.grace_s)
+        try:
+            async with asyncio.timeout(self.grace_s):
+                while self._busy() and not self._hard_stop.is_set():
+                    self._room.clear()
+                    await self._room.wait()
+        except TimeoutError:
+            log.warning("grace period over: handing back the jobs still running")
+        for ctx in list(self._held.values()):
+            self._hand_back(ctx, outbox)
+        for r in runners:
+            r.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        await outbox.flush(timeout_s=10.0)
+        return 130 if self._hard_stop.is_set() else 0
+
+    def _busy(self) -> bool:
+        return any(not ctx.lease_lost for ctx in self._held.values())
+
+    def _hand_back(self, ctx: JobContext, outbox: Outbox) -> None:
+        if ctx.settled:
+            return
+        ctx.lease_lost = True  # nothing it reports later is ours to send
+        ctx.settled = True
+        self._cancel(ctx)
+        key = (ctx.job_id, ctx.execution_number)
+        update = ExecutionUpdate(
+            job_id=ctx.job_id,
+            execution_number=ctx.execution_number,
+            status="queued",
+            worker_id=self.info.id,
+        )
+        outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
+
+
+async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:
+    return await handler(ctx)
