@@ -53,6 +53,27 @@ async def store(database_url: str) -> AsyncIterator[Store]:
     await s.close()
 
 
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One real server per backend for the whole run, on databases of this run alone.
+
+    Starting `jobyard serve` takes seconds, so suites share it and isolate by tenant instead.
+    """
+    data_dir = tmp_path_factory.mktemp(f"live-{request.param}")
+    if request.param == "sqlite":
+        srv = start_server(f"sqlite:///{data_dir / 'jobyard.db'}", data_dir)
+        yield srv
+        srv.stop()
+        return
+    name, url = databases.create_database(request.getfixturevalue("pg_template"))
+    srv = start_server(url, data_dir)
+    yield srv
+    srv.stop()
+    databases.drop_database(name)
+
+
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
     """A real `jobyard serve` process on the test's database, stopped afterwards."""

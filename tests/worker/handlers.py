@@ -1,0 +1,71 @@
+"""The worker the worker tests run as a real process: `jobyard worker tests.worker.handlers:worker`.
+
+Handlers leave marks in JOBYARD_TEST_MARKS (a folder), so tests can see what ran where.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from jobyard import JobContext, Reject, Worker
+
+worker = Worker(
+    queues=["default"],
+    concurrency=4,
+    lease_s=int(os.environ.get("JOBYARD_TEST_LEASE_S", "30")),
+    wait_s=2.0,
+    grace_s=float(os.environ.get("JOBYARD_TEST_GRACE_S", "30")),
+)
+
+
+def mark(ctx: JobContext, what: str) -> None:
+    folder = os.environ.get("JOBYARD_TEST_MARKS")
+    if folder:
+        name = f"{ctx.job_id}.{ctx.execution_number}.{what}.{os.getpid()}"
+        (Path(folder) / name).touch()
+
+
+@worker.handler("noop")
+def noop(ctx: JobContext) -> None:
+    mark(ctx, "ran")
+
+
+@worker.handler("echo")
+async def echo(ctx: JobContext) -> dict[str, object]:
+    return dict(ctx.params)
+
+
+@worker.handler("boom")
+def boom(ctx: JobContext) -> None:
+    mark(ctx, "boom")
+    raise ValueError(f"boom on attempt {ctx.execution_number}")
+
+
+@worker.handler("reject")
+def reject(ctx: JobContext) -> None:
+    mark(ctx, "reject")
+    raise Reject("the input cannot be processed")
+
+
+@worker.handler("slow")
+def slow(ctx: JobContext) -> dict[str, float]:
+    """Sleeps params.seconds in small steps, stopping early when cancelled."""
+    mark(ctx, "started")
+    seconds = float(ctx.params.get("seconds", 1))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not ctx.wait_cancelled(0.05):
+        pass
+    mark(ctx, "finished")
+    return {"slept": seconds}
+
+
+@worker.handler("slow_async")
+async def slow_async(ctx: JobContext) -> dict[str, float]:
+    mark(ctx, "started")
+    seconds = float(ctx.params.get("seconds", 1))
+    await asyncio.sleep(seconds)
+    mark(ctx, "finished")
+    return {"slept": seconds}
