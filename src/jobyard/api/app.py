@@ -7,9 +7,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from jobyard import __version__
+from jobyard._version import __version__
 from jobyard.api import errors
-from jobyard.api.limits import BodyLimit
+from jobyard.api.body_limit import MAX_BODY, AnnouncedBodyLimit
 from jobyard.api.routes import health, jobs, keys, workers
 from jobyard.service.runtime import Jobyard, Settings
 
@@ -34,6 +34,6 @@ def create_app(settings: Settings, jobyard: Jobyard | None = None) -> FastAPI:
     )
     errors.install(app)
     for module in (jobs, workers, keys, health):
-        app.include_router(module.router)
-    app.add_middleware(BodyLimit)
+        app.include_router(module.router, max_body_size=MAX_BODY)
+    app.add_middleware(AnnouncedBodyLimit, max_bytes=MAX_BODY)
     return app

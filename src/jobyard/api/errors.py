@@ -51,11 +51,22 @@ HTTP_CODES = {
 }
 
 
+def _encodable(value: Any) -> Any:
+    """An error may quote what the client sent (a field name, an id); lone surrogates in it
+    would make the answer itself unencodable, so they become "?"."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return value
+
+
 def error_response(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(
-        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
-    )
+    body = _encodable({"error": {"code": code, "message": message, **extra}})
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _detail(value: Any) -> Any:
@@ -79,20 +90,28 @@ async def _jobyard_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status_of(exc), exc.code, exc.message, **details)
 
 
+def _field(error: Any) -> tuple[str, str]:
+    """Where a validation error sits (`body`, `query`, `path`, `header`) and the field it names."""
+    where, *rest = [str(p) for p in error.get("loc", ())] or ["body"]
+    return where, ".".join(rest) or where
+
+
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    """Bodies that fail validation are 422; query strings 400, as `InvalidQuery` is; a path that
+    is not an id or number names nothing, so 404."""
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "invalid_json", "the request body is not valid JSON")
-    fields = []
-    for e in errors:
-        loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        fields.append({"field": ".".join(loc), "message": e.get("msg", "invalid")})
-    first = fields[0] if fields else {"field": "", "message": "invalid"}
-    where = f"{first['field']}: " if first["field"] else ""
-    return error_response(
-        422, "invalid_input", f"{where}{first['message']}", field=first["field"], errors=fields
-    )
+    located = [(*_field(e), str(e.get("msg", "invalid"))) for e in errors]
+    if all(where == "path" for where, _, _ in located):
+        return error_response(404, "not_found", "no such object")
+    fields = [{"field": field, "message": msg} for _, field, msg in located]
+    first = fields[0] if fields else {"field": "body", "message": "invalid"}
+    message = f"{first['field']}: {first['message']}"
+    if any(where == "query" for where, _, _ in located):
+        return error_response(400, "invalid_query", message, field=first["field"], errors=fields)
+    return error_response(422, "invalid_input", message, field=first["field"], errors=fields)
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.datastructures import QueryParams
 
+from jobyard.api.schemas.fields import INT64_MAX, check_text, utc_time
 from jobyard.domain.entities import COUNTERS
 from jobyard.domain.errors import InvalidQuery
 from jobyard.domain.filters import DEFAULT_PAGE, JobFilter, decode_cursor
@@ -25,17 +26,19 @@ def _values(params: QueryParams, name: str) -> list[str]:
 
 def _time(name: str, raw: str) -> datetime:
     try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidQuery(f"{name} must be an ISO 8601 time", field=name) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return utc_time(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+    except ValueError as exc:
+        raise InvalidQuery(f"{name} must be an ISO 8601 time: {exc}", field=name) from None
 
 
 def _int(name: str, raw: str) -> int:
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise InvalidQuery(f"{name} must be an integer", field=name) from None
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise InvalidQuery(f"{name} must fit in 64 bits", field=name)
+    return value
 
 
 def parse_job_filter(params: QueryParams) -> JobFilter:
@@ -44,9 +47,14 @@ def parse_job_filter(params: QueryParams) -> JobFilter:
         known.update({base, f"{base}_in"})
     for counter in COUNTERS:
         known.update({f"{counter}_gte", f"{counter}_lte"})
-    for key in params:
+    for key, value in params.multi_items():
         if key not in known and not key.startswith("label."):
             raise InvalidQuery(f"unknown query parameter {key!r}", field=key)
+        try:
+            check_text(key)
+            check_text(value)
+        except ValueError as exc:
+            raise InvalidQuery(f"{key}: {exc}", field=key) from None
 
     kwargs: dict[str, object] = {}
     for base, attr in _LISTS.items():

@@ -112,18 +112,23 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
     """Apply every migration the database does not have yet."""
+    from jobyard.domain.errors import JobyardError
     from jobyard.service.runtime import Jobyard
 
     settings = _settings(data_dir, database_url)
-    jy = Jobyard.from_settings(settings)
 
     async def run() -> None:
+        jy = Jobyard.from_settings(settings)
         try:
             await jy.store.upgrade()
         finally:
             await jy.store.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except (JobyardError, OSError) as exc:  # a wrong URL or an unreachable database
+        console.print(f"[red]cannot upgrade:[/red] {exc}")
+        raise typer.Exit(2) from None
     console.print(f"database is at the newest schema: {_redact(settings.database_url)}")
 
 

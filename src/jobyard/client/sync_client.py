@@ -10,7 +10,7 @@ from typing import Any, Self, TypeVar
 
 import httpx
 
-from jobyard import __version__
+from jobyard._version import __version__
 from jobyard.client import calls
 from jobyard.client.config import resolve_key, resolve_url
 from jobyard.client.errors import ConnectionFailed, error_from

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from jobyard.domain.entities import COUNTERS
 from jobyard.domain.errors import InvalidQuery
+from jobyard.domain.ids import is_id
 from jobyard.domain.states import JobStatus
 
 MAX_PAGE = 1000
@@ -53,6 +54,6 @@ def decode_cursor(cursor: str) -> str:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise InvalidQuery("cursor is not valid", field="cursor") from None
     version, _, last_id = raw.partition(":")
-    if version != "v1" or len(last_id) != 36:
+    if version != "v1" or not is_id(last_id):  # a forged id must not reach the database
         raise InvalidQuery("cursor is not valid", field="cursor")
     return last_id

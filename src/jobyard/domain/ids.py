@@ -12,8 +12,12 @@ def new_id() -> str:
 
 
 def is_id(value: str) -> bool:
-    """True for a canonical UUID string; anything else can name no object."""
+    """True for a canonical (lowercase) UUID string; anything else can name no object.
+
+    Upper case is refused too: SQLite keeps ids as lowercase hex and PostgreSQL as `uuid`, so
+    only the canonical spelling finds the same job on both backends.
+    """
     try:
-        return str(uuid.UUID(value)) == value.lower() and len(value) == 36
+        return len(value) == 36 and str(uuid.UUID(value)) == value
     except ValueError:
         return False

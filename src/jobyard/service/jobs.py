@@ -10,7 +10,7 @@ import orjson
 
 from jobyard.domain.entities import Execution, Job, KillOrder, NewJob
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
-from jobyard.domain.filters import JobFilter
+from jobyard.domain.filters import MAX_PAGE, JobFilter
 from jobyard.domain.ids import is_id
 from jobyard.notify.protocol import Notifier, queue_topic
 from jobyard.service import metrics
@@ -40,9 +40,7 @@ class JobService:
             raise InvalidInput("at least one job is required", field="jobs")
         if len(new_jobs) > MAX_BATCH:
             raise PayloadTooLarge(f"at most {MAX_BATCH} jobs in one batch", field="jobs")
-        for new in new_jobs:
-            if new.parent_id is not None and not is_id(new.parent_id):
-                raise InvalidInput("parent_id is not a job id", field="parent_id")
+        await self._check_parents(principal, new_jobs)
         created = await self.store.job_insert_many(
             principal.tenant_id, principal.key_id, [(j, request_hash(j)) for j in new_jobs]
         )
@@ -56,6 +54,21 @@ class JobService:
             if is_new:
                 metrics.JOBS_CREATED.labels(job.queue).inc()
         return created
+
+    async def _check_parents(self, principal: Principal, new_jobs: list[NewJob]) -> None:
+        """A parent must be a job of the same tenant: a dangling or foreign parent_id would link
+        to something the caller cannot see."""
+        parents = {j.parent_id for j in new_jobs if j.parent_id is not None}
+        if not parents:
+            return
+        bad = sorted(p for p in parents if not is_id(p))
+        if not bad:
+            found = await self.store.job_list(
+                principal.tenant_id, JobFilter(ids=sorted(parents), limit=MAX_PAGE)
+            )
+            bad = sorted(parents - {job.id for job in found})
+        if bad:
+            raise InvalidInput(f"parent_id {bad[0]!r} names no job", field="parent_id")
 
     async def get(self, principal: Principal, job_id: str) -> Job:
         principal.require(Op.JOB_READ)

@@ -97,6 +97,13 @@ class BulkUpdates(ExecutionQueries):
             conds.append(sa.tuple_(executions.c.job_id, executions.c.execution_number).in_(loose))
         return sa.or_(*conds)
 
+    @staticmethod
+    def _kill_requested() -> Any:
+        """The job's kill order, answered with every write so the worker learns of it."""
+        return (
+            sa.select(jobs.c.kill_requested_at).where(jobs.c.id == executions.c.job_id)
+        ).scalar_subquery()
+
     def _live(self, tenant_id: str) -> list[sa.ColumnElement[bool]]:
         return [
             executions.c.tenant_id == tenant_id,
@@ -122,12 +129,13 @@ class BulkUpdates(ExecutionQueries):
                 completed_at=now,
                 lease_expires_at=None,
             )
-            .returning(executions)
+            .returning(executions, self._kill_requested().label("kill_requested_at"))
         )
         done = {}
         for r in result.mappings():
             ex = rows.execution_from(r)
-            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(ex, True)
+            cancel = r["kill_requested_at"] is not None
+            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(ex, True, cancel)
         if done:
             await conn.execute(
                 sa.update(jobs)
@@ -139,9 +147,6 @@ class BulkUpdates(ExecutionQueries):
     async def _bulk_beat(
         self, conn: AsyncConnection, tenant_id: str, batch: list[ExecutionUpdate]
     ) -> dict[Key, UpdateOutcome]:
-        kill: Any = (
-            sa.select(jobs.c.kill_requested_at).where(jobs.c.id == executions.c.job_id)
-        ).scalar_subquery()
         result = await conn.execute(
             sa.update(executions)
             .where(*self._live(tenant_id), self._match(batch))
@@ -150,7 +155,7 @@ class BulkUpdates(ExecutionQueries):
                 last_updated_at=self._now(),
                 lease_expires_at=self._now_plus(executions.c.lease_s),
             )
-            .returning(executions, kill.label("kill_requested_at"))
+            .returning(executions, self._kill_requested().label("kill_requested_at"))
         )
         done = {}
         for r in result.mappings():

@@ -22,9 +22,12 @@ from jobyard.domain.retry import RetryPolicy
 from jobyard.domain.states import (
     RETRIABLE,
     TERMINAL_EXECUTION,
+    Actor,
     ExecutionStatus,
     JobStatus,
+    can_transition,
     job_status_for,
+    sources_for,
 )
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
@@ -128,11 +131,13 @@ class ExecutionQueries(JobQueries):
         job_kill = (
             sa.select(jobs.c.kill_requested_at).where(jobs.c.id == executions.c.job_id)
         ).scalar_subquery()
+        status = u.status or ES.IN_PROGRESS
+        sources = sources_for(status, Actor.WORKER)  # none for a status only the server sets
         conds: list[sa.ColumnElement[bool]] = [
             executions.c.tenant_id == tenant_id,
             executions.c.job_id == u.job_id,
             executions.c.execution_number == u.execution_number,
-            executions.c.status == ES.IN_PROGRESS.value,
+            executions.c.status.in_([s.value for s in sources]),
             executions.c.lease_expires_at > now,
         ]
         if u.expected_version is not None:
@@ -143,7 +148,6 @@ class ExecutionQueries(JobQueries):
             "version": executions.c.version + 1,
             "last_updated_at": now,
         }
-        status = u.status or ES.IN_PROGRESS
         terminal = status in TERMINAL_EXECUTION
         if terminal:
             values.update(status=status.value, completed_at=now, lease_expires_at=None)
@@ -206,6 +210,8 @@ class ExecutionQueries(JobQueries):
             code = "version_mismatch"
         elif u.status is ES.CANCELED and not cancel:
             why, code = "canceled may only answer a kill order", "invalid_transition"
+        elif u.status is not None and not can_transition(current.status, u.status, Actor.WORKER):
+            why, code = f"a worker may not report {u.status.value}", "invalid_transition"
         else:
             why, code = "lease expired", "lease_expired"
         return UpdateOutcome(current, False, cancel, error_code=code, message=why)

@@ -19,7 +19,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def _upgrade(connection: Connection) -> None:
+def upgrade_connection(connection: Connection) -> None:
+    """Upgrade to head inside the caller's transaction, which keeps other migrators out."""
     command.upgrade(alembic_config(connection), "head")
 
 
@@ -28,4 +29,4 @@ async def upgrade(engine: AsyncEngine) -> None:
         if engine.dialect.name == "postgresql":
             # One node migrates at a time when several start together.
             await conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7428001)")
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(upgrade_connection)

@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from jobyard.domain.entities import ApiKey, Tenant
+from jobyard.domain.errors import Conflict
 from jobyard.domain.ids import new_id
 from jobyard.store import rows
 from jobyard.store.tables import api_keys, tenants
@@ -66,19 +68,24 @@ class SqlStoreBase(ABC):
 
     # tenants -------------------------------------------------------------------------------
     async def tenant_create(self, name: str) -> Tenant:
+        """A new tenant. The unique index decides a taken name, so two concurrent creates with
+        one name cannot both win; the loser gets Conflict."""
         tid = new_id()
-        async with self._write() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        sa.insert(tenants)
-                        .values(id=tid, tenant_id=tid, name=name, created_at=self._now())
-                        .returning(tenants)
+        try:
+            async with self._write() as conn:
+                row = (
+                    (
+                        await conn.execute(
+                            sa.insert(tenants)
+                            .values(id=tid, tenant_id=tid, name=name, created_at=self._now())
+                            .returning(tenants)
+                        )
                     )
+                    .mappings()
+                    .one()
                 )
-                .mappings()
-                .one()
-            )
+        except IntegrityError:
+            raise Conflict("a tenant with this name exists", field="name") from None
         return rows.tenant_from(row)
 
     async def tenant_list(self) -> list[Tenant]:

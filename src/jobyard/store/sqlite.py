@@ -44,9 +44,9 @@ class SqliteStore(BulkUpdates):
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=10000")  # first: the next pragma may have to wait
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=10000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
@@ -66,6 +66,16 @@ class SqliteStore(BulkUpdates):
                     yield conn
             finally:
                 conn.sync_connection.info.pop("write", None)  # type: ignore[union-attr]
+
+    async def upgrade(self) -> None:
+        """Migrate under the write lock and `BEGIN IMMEDIATE`: one migrator at a time, in this
+        process and across processes, as the advisory lock does on PostgreSQL. A plain BEGIN
+        lets two starts both read an empty schema, and one then fails with "database is
+        locked"."""
+        from jobyard.store.migrate import upgrade_connection  # alembic is loaded only when needed
+
+        async with self._write() as conn:
+            await conn.run_sync(upgrade_connection)
 
     def _now(self) -> sa.ColumnElement[datetime]:
         return sa.literal(datetime.now(UTC), UtcDateTime)

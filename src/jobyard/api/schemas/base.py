@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
-
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class Request(BaseModel):
@@ -18,16 +15,6 @@ class Answer(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-def _aware(value: datetime) -> datetime:
-    """A time without a zone is taken as UTC: the one reading that cannot surprise across hosts."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/@-]+$")]
-LabelKey = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")]
-
-
 class ErrorBody(BaseModel):
     code: str
     message: str
@@ -37,6 +24,3 @@ class ErrorAnswer(BaseModel):
     """Every error: `{"error": {"code", "message", ...}}`."""
 
     error: ErrorBody
-
-
-LabelValue = Annotated[str, Field(max_length=1000)]

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from jobyard.api.schemas.base import Answer, Name, Request
+from jobyard.api.schemas.base import Answer, Request
+from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
@@ -55,9 +56,9 @@ class ExecutionList(Answer):
 
 
 class WorkerIn(Request):
-    id: str | None = Field(None, max_length=200)
-    hostname: str | None = Field(None, max_length=255)
-    pid: int | None = Field(None, ge=0)
+    id: Text | None = Field(None, max_length=200)
+    hostname: Text | None = Field(None, max_length=255)
+    pid: int | None = Field(None, ge=0, le=INT32_MAX)
 
 
 class ClaimIn(Request):
@@ -114,13 +115,13 @@ class ClaimOut(Answer):
 
 class UpdateFields(Request):
     status: ReportableStatus | None = None
-    expected_version: int | None = Field(None, ge=0)
-    status_details: dict[str, str] | None = Field(None, max_length=100)
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    exit_code: int | None = None
+    expected_version: int | None = Field(None, ge=0, le=INT32_MAX)
+    status_details: dict[Text, Text] | None = Field(None, max_length=100)
+    result: JsonObject | None = None
+    error: JsonObject | None = None
+    exit_code: Int32 | None = None
     lease_s: int | None = Field(None, ge=1, le=12 * 3600)
-    worker_id: str | None = Field(None, max_length=200)
+    worker_id: Text | None = Field(None, max_length=200)
 
     def to_update(self, job_id: str, execution_number: int) -> ExecutionUpdate:
         data = self.model_dump(exclude={"job_id", "execution_number"})
@@ -134,7 +135,7 @@ class UpdateIn(UpdateFields):
 
 class BatchUpdateItem(UpdateFields):
     job_id: str = Field(max_length=64)
-    execution_number: int = Field(ge=1)
+    execution_number: int = Field(ge=1, le=INT32_MAX)
 
 
 class BatchUpdateIn(Request):

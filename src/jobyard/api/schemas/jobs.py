@@ -7,8 +7,16 @@ from typing import Any
 
 from pydantic import Field
 
-from jobyard.api.schemas.base import Answer, AwareDatetime, LabelKey, LabelValue, Name, Request
+from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.executions import ExecutionOut
+from jobyard.api.schemas.fields import (
+    AwareDatetime,
+    JsonObject,
+    LabelKey,
+    LabelValue,
+    Name,
+    Text,
+)
 from jobyard.domain.entities import COUNTERS, Job, NewJob
 
 
@@ -16,8 +24,8 @@ class JobIn(Request):
     type: Name
     queue: Name = "default"
     priority: int = Field(0, ge=-1000, le=1000, description="Higher is claimed first.")
-    params: dict[str, Any] = Field(default_factory=dict)
-    document: dict[str, Any] | None = None
+    params: JsonObject = Field(default_factory=dict)
+    document: JsonObject | None = None
     labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=100)
     parent_id: str | None = None
     scheduled_at: AwareDatetime | None = None
@@ -26,7 +34,7 @@ class JobIn(Request):
     backoff_max_s: float = Field(300.0, ge=0, le=86400)
     timeout_s: int | None = Field(None, ge=1, le=7 * 86400)
     lease_s: int | None = Field(None, ge=1, le=12 * 3600)
-    idempotency_key: str | None = Field(None, min_length=1, max_length=255)
+    idempotency_key: Text | None = Field(None, min_length=1, max_length=255)
     targets: list[Name] = Field(default_factory=list, max_length=10000)
     steps: list[Name] = Field(default_factory=list, max_length=1000)
 
@@ -112,5 +120,5 @@ class JobPage(Answer):
 
 
 class CancelIn(Request):
-    reason: str | None = Field(None, max_length=1000)
+    reason: Text | None = Field(None, max_length=1000)
     force: bool = False

@@ -7,12 +7,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from jobyard.api.schemas.base import Answer, AwareDatetime, Name, Request
+from jobyard.api.schemas.base import Answer, Request
+from jobyard.api.schemas.fields import AwareDatetime, Name, Text
 from jobyard.domain.entities import ApiKey, Tenant
 
 
 class KeyIn(Request):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
     role: Literal["admin", "member", "viewer", "worker"]
     queues: list[Name] | None = Field(None, max_length=100)
     expires_at: AwareDatetime | None = None
@@ -42,7 +43,7 @@ class KeyList(Answer):
 
 
 class TenantIn(Request):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class TenantOut(Answer):

@@ -1,0 +1,35 @@
+"""`/healthz` and `/metrics` on a real server."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.support.api import claim_one, create_job
+from tests.support.server import Server
+
+
+def test_healthz_answers_without_a_key(live_server: Server) -> None:
+    r = httpx.get(live_server.url + "/healthz")
+    assert r.status_code == 200
+    assert r.json() == {"status": "ok"}
+
+
+def counter(server: Server, sample: str) -> float:
+    """The value of one Prometheus sample (0 when it has not appeared yet)."""
+    r = httpx.get(server.url + "/metrics")
+    assert r.status_code == 200
+    for line in r.text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_metrics_count_created_and_claimed(live_server: Server, client: httpx.Client) -> None:
+    created = 'jobyard_jobs_created_total{queue="metrics-q"}'
+    claimed = 'jobyard_executions_claimed_total{queue="metrics-q"}'
+    before = counter(live_server, created), counter(live_server, claimed)
+    create_job(client, queue="metrics-q")
+    create_job(client, queue="metrics-q")
+    claim_one(client, "metrics-q")
+    after = counter(live_server, created), counter(live_server, claimed)
+    assert after == (before[0] + 2, before[1] + 1)

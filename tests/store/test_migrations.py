@@ -1,0 +1,151 @@
+"""Migrations: an empty database upgraded to head has exactly the schema of `tables.py`.
+
+These tests start from a truly empty database (not the migrated template the `store` fixture
+copies), on both backends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from jobyard.domain.entities import NewJob
+from jobyard.domain.ids import new_id
+from jobyard.store import Store, open_store
+from jobyard.store.migrate import alembic_config
+from jobyard.store.sql_store import SqlStoreBase
+from jobyard.store.tables import metadata
+from tests.support import databases
+
+HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    databases.require_pg()
+    name, url = databases.create_database()
+    yield url
+    databases.drop_database(name)
+
+
+def _revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def _model_diffs(conn: Connection) -> list[Any]:
+    """What alembic's autogenerate would change to make the database match `tables.metadata`.
+
+    Types are compared (`compare_type`) without special handling: alembic compares a
+    TypeDecorator through its dialect implementation, so `UtcDateTime` is FLOAT on SQLite and
+    timestamptz on PostgreSQL, and `Json` is JSONB there, exactly as the migration made them.
+    SQLite's reflection drops the DESC of index columns and alembic ignores `ddl_if`, so every
+    DESC index and the PostgreSQL-only GIN index would show as spurious changes there; on SQLite
+    indexes are left to `_index_diffs`, which is stricter anyway.
+    """
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
+        return not (type_ == "index" and conn.dialect.name == "sqlite")
+
+    context = MigrationContext.configure(
+        conn,
+        opts={"compare_type": True, "compare_server_default": True, "include_object": include},
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def _stored_indexes(conn: Connection, schema: str) -> dict[str, str]:
+    """Each index's definition as the database itself keeps it, so both sides read alike."""
+    if conn.dialect.name == "sqlite":
+        query = sa.text(
+            f"SELECT name, sql FROM {schema}.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+        return {str(n): str(d) for n, d in conn.execute(query)}
+    query = sa.text(
+        "SELECT indexname, replace(indexdef, ' ' || schemaname || '.', ' ') FROM pg_indexes"
+        " WHERE schemaname = :schema AND indexname <> 'alembic_version_pkc'"
+    )
+    return {str(n): str(d) for n, d in conn.execute(query, {"schema": schema})}
+
+
+def _index_diffs(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
+    """Indexes (with DESC columns and partial-index predicates) that differ between the
+    migrated schema and one `metadata.create_all` makes beside it, rolled back afterwards."""
+    try:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("ATTACH DATABASE ':memory:' AS expected")
+            migrated_schema = "main"
+        else:
+            conn.exec_driver_sql("CREATE SCHEMA expected")
+            migrated_schema = "public"
+        metadata.create_all(conn.execution_options(schema_translate_map={None: "expected"}))
+        migrated = _stored_indexes(conn, migrated_schema)
+        expected = _stored_indexes(conn, "expected")
+    finally:
+        conn.rollback()
+    return {
+        name: (migrated.get(name), expected.get(name))
+        for name in migrated.keys() | expected.keys()
+        if migrated.get(name) != expected.get(name)
+    }
+
+
+async def _inspect(store: Store) -> tuple[str | None, list[Any], dict[str, Any]]:
+    assert isinstance(store, SqlStoreBase)
+    async with store.engine.connect() as conn:
+        revision = await conn.run_sync(_revision)
+        diffs = await conn.run_sync(_model_diffs)
+    async with store.engine.connect() as conn:
+        index_diffs = await conn.run_sync(_index_diffs)
+    return revision, diffs, index_diffs
+
+
+async def test_an_empty_database_upgrades_to_the_tables(empty_database_url: str) -> None:
+    store = open_store(empty_database_url)
+    try:
+        assert isinstance(store, SqlStoreBase)
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(_revision) is None
+        await store.upgrade()
+        revision, diffs, index_diffs = await _inspect(store)
+    finally:
+        await store.close()
+    assert revision == HEAD
+    assert diffs == []
+    assert index_diffs == {}
+
+
+async def test_upgrading_again_is_a_no_op(empty_database_url: str) -> None:
+    store = open_store(empty_database_url)
+    try:
+        await store.upgrade()
+        tenant = new_id()
+        [(job, _)] = await store.job_insert_many(tenant, None, [(NewJob(type="t"), None)])
+        await store.upgrade()
+        revision, diffs, index_diffs = await _inspect(store)
+        assert await store.job_get(tenant, job.id) == job
+    finally:
+        await store.close()
+    assert (revision, diffs, index_diffs) == (HEAD, [], {})
+
+
+async def test_nodes_starting_together_migrate_once(empty_database_url: str) -> None:
+    stores = [open_store(empty_database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(s.upgrade() for s in stores))
+        revision, diffs, _ = await _inspect(stores[0])
+    finally:
+        for s in stores:
+            await s.close()
+    assert (revision, diffs) == (HEAD, [])
