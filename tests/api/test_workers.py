@@ -227,9 +227,58 @@ def test_update_of_a_missing_execution_is_404(client: httpx.Client) -> None:
 def test_workers_may_not_report_server_statuses(client: httpx.Client) -> None:
     create_job(client)
     ex = claim_one(client)
-    for status in ("timed_out", "removed", "queued", "scheduled", "done"):
+    for status in ("timed_out", "removed", "scheduled", "done"):
         assert error_of(report(client, ex, status=status), 422)["field"] == "status", status
     assert report(client, ex, status="succeeded").status_code == 200
+
+
+def test_a_holder_hands_an_execution_back_and_it_is_claimable_at_once(
+    client: httpx.Client,
+) -> None:
+    job = create_job(client)
+    ex = claim_one(client, worker={"id": "w-1", "hostname": "h", "pid": 1})
+    back = report(client, ex, status="queued", worker_id="w-1")
+    assert back.status_code == 200, back.text
+    assert back.json()["status"] == "queued"
+    assert back.json()["worker_id"] is None
+    assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "queued"
+    again = claim_one(client, worker={"id": "w-2"})
+    assert (again["job_id"], again["execution_number"]) == (job["id"], 1)
+    assert again["version"] > back.json()["version"]
+    # the first holder is fenced out: the execution is someone else's now
+    late = report(client, ex, status="succeeded", worker_id="w-1")
+    body = error_of(late, 409)
+    assert body["reason"] == "not_lease_holder"
+    assert body["execution"]["worker_id"] == "w-2"
+    assert report(client, again, status="succeeded", worker_id="w-2").status_code == 200
+    assert [x["status"] for x in executions_of(client, job["id"])] == ["succeeded"]
+
+
+def test_handing_back_a_job_with_a_kill_order_cancels_it(client: httpx.Client) -> None:
+    job = create_job(client)
+    ex = claim_one(client)
+    assert client.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
+    back = report(client, ex, status="queued")
+    assert back.status_code == 200, back.text
+    assert back.json()["status"] == "canceled"
+    assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "canceled"
+
+
+def test_batch_updates_are_fenced_by_worker_id(client: httpx.Client) -> None:
+    jobs = [create_job(client) for _ in range(3)]
+    held = client.post(
+        "/v1/claims", json={"queues": ["default"], "max": 3, "worker": {"id": "w-1"}}
+    ).json()["executions"]
+    assert len(held) == 3
+    updates = [
+        {"job_id": x["job_id"], "execution_number": 1, "status": "succeeded", "worker_id": who}
+        for x, who in zip(held, ["w-1", "w-2", "w-1"], strict=True)
+    ]
+    results = client.post("/v1/executions/batch", json={"updates": updates}).json()["results"]
+    assert [r["ok"] for r in results] == [True, False, True]
+    assert results[1]["error"]["code"] == "not_lease_holder"
+    statuses = {j["id"]: client.get(f"/v1/jobs/{j['id']}").json()["status"] for j in jobs}
+    assert sorted(statuses.values()) == ["in_progress", "succeeded", "succeeded"]
 
 
 # ---- lease expiry -------------------------------------------------------------------------

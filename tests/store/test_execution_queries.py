@@ -356,12 +356,57 @@ async def test_a_worker_may_not_set_a_status_only_the_server_sets(
     # The service refuses these first; the store holds to the transition table all the same.
     job = await add_job(store, tenant_id)
     ex = await claim_one(store, tenant_id)
-    for status in (ES.QUEUED, ES.TIMED_OUT, ES.REMOVED):
+    for status in (ES.TIMED_OUT, ES.REMOVED):
         outcome = await report(store, tenant_id, ex, status)
         assert (outcome.applied, outcome.error_code) == (False, "invalid_transition")
         assert outcome.execution == ex
     assert (await current(store, tenant_id, job.id)).status is JobStatus.IN_PROGRESS
     assert (await report(store, tenant_id, ex, ES.IN_PROGRESS)).applied
+
+
+# hand back and lease holders --------------------------------------------------------------------
+async def test_a_holder_hands_back_an_execution_claimable_at_once(
+    store: Store, tenant_id: str
+) -> None:
+    job = await add_job(store, tenant_id)
+    ex = await claim_one(store, tenant_id, worker=WorkerIdentity(id="w-1", hostname="h", pid=7))
+    back = await report(store, tenant_id, ex, ES.QUEUED, worker_id="w-1")
+    assert back.applied
+    assert back.execution is not None
+    assert back.execution.status is ES.QUEUED
+    assert back.execution.worker_id is None
+    assert back.execution.lease_expires_at is None
+    assert (await current(store, tenant_id, job.id)).status is JobStatus.QUEUED
+    again = await claim_one(store, tenant_id, worker=WorkerIdentity(id="w-2"))
+    assert (again.job_id, again.execution_number) == (job.id, 1)
+    assert again.version > back.execution.version
+
+
+async def test_handing_back_under_a_kill_order_cancels(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    ex = await claim_one(store, tenant_id)
+    await store.job_cancel(tenant_id, job.id, kill_order(await store.now()))
+    outcome = await report(store, tenant_id, ex, ES.QUEUED)
+    assert outcome.applied
+    assert outcome.execution is not None
+    assert outcome.execution.status is ES.CANCELED
+    assert (await current(store, tenant_id, job.id)).status is JobStatus.CANCELED
+    assert await claim(store, tenant_id) == []
+
+
+async def test_only_the_lease_holder_may_write_when_it_names_itself(
+    store: Store, tenant_id: str
+) -> None:
+    for shape in SHAPES:
+        job = await add_job(store, tenant_id)
+        ex = await claim_one(store, tenant_id, worker=WorkerIdentity(id="w-1"))
+        for status in (None, ES.SUCCEEDED, ES.QUEUED):
+            stale = await report(store, tenant_id, ex, status, worker_id="w-2", **shape)
+            assert (stale.applied, stale.error_code) == (False, "not_lease_holder"), status
+            assert stale.execution == ex
+        done = await report(store, tenant_id, ex, ES.SUCCEEDED, worker_id="w-1", **shape)
+        assert done.applied
+        assert (await current(store, tenant_id, job.id)).status is JobStatus.SUCCEEDED
 
 
 # retries ----------------------------------------------------------------------------------------

@@ -78,8 +78,9 @@ _ES = ExecutionStatus
 TRANSITIONS: dict[tuple[ExecutionStatus, Actor], frozenset[ExecutionStatus]] = {
     (_ES.QUEUED, Actor.SERVER): frozenset({_ES.IN_PROGRESS, _ES.CANCELED, _ES.REMOVED}),
     (_ES.QUEUED, Actor.WORKER): frozenset(),
+    # queued: the holder hands back an execution it has not started (a worker that stops).
     (_ES.IN_PROGRESS, Actor.WORKER): frozenset(
-        {_ES.IN_PROGRESS, _ES.SUCCEEDED, _ES.FAILED, _ES.REJECTED, _ES.CANCELED}
+        {_ES.QUEUED, _ES.IN_PROGRESS, _ES.SUCCEEDED, _ES.FAILED, _ES.REJECTED, _ES.CANCELED}
     ),
     (_ES.IN_PROGRESS, Actor.SERVER): frozenset({_ES.TIMED_OUT, _ES.CANCELED}),
 }

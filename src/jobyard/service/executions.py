@@ -8,6 +8,7 @@ from jobyard.domain.entities import ClaimedExecution, ClaimRequest, ExecutionUpd
 from jobyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.ids import is_id
 from jobyard.domain.states import WORKER_REPORTABLE
+from jobyard.domain.states import ExecutionStatus as ES
 from jobyard.notify.protocol import Notifier, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
@@ -91,7 +92,12 @@ class ExecutionService:
             else UpdateOutcome(None, False, error_code="not_found", message="no such execution")
             for u in updates
         ]
+        handed_back: set[str] = set()
         for u, o in zip(updates, result, strict=True):
             status = u.status.value if u.status else "progress"
             metrics.EXECUTION_UPDATES.labels(status, "yes" if o.applied else "no").inc()
+            if o.applied and o.execution is not None and o.execution.status is ES.QUEUED:
+                handed_back.add(queue_topic(o.execution.tenant_id, o.execution.queue))
+        if handed_back:  # claimable at once: wake the workers waiting on those queues
+            await self.notifier.publish(handed_back)
         return result

@@ -51,7 +51,8 @@ class BulkUpdates(ExecutionQueries):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
-        groups: dict[str, list[int]] = {}
+        # One group per kind and lease holder: a group is one statement.
+        groups: dict[tuple[str, str], list[int]] = {}
         general: list[int] = []
         seen: set[Key] = set()
         for i, u in enumerate(updates):
@@ -61,10 +62,10 @@ class BulkUpdates(ExecutionQueries):
             if kind is None:
                 general.append(i)
             else:
-                groups.setdefault(kind, []).append(i)
+                groups.setdefault((kind, u.worker_id or ""), []).append(i)
         out: list[UpdateOutcome | None] = [None] * len(updates)
         async with self._write() as conn:
-            for kind, idxs in sorted(groups.items()):
+            for (kind, _holder), idxs in sorted(groups.items()):
                 batch = [updates[i] for i in idxs]
                 if kind == "beat":
                     done = await self._bulk_beat(conn, tenant_id, batch)
@@ -82,7 +83,8 @@ class BulkUpdates(ExecutionQueries):
 
     @staticmethod
     def _match(batch: list[ExecutionUpdate]) -> sa.ColumnElement[bool]:
-        """Rows named by the batch, each at its expected version when it gives one."""
+        """Rows named by the batch, each at its expected version when it gives one, and held
+        by the batch's worker when it names one (all rows of a batch name the same)."""
         versioned = [
             (u.job_id, u.execution_number, u.expected_version)
             for u in batch
@@ -95,7 +97,9 @@ class BulkUpdates(ExecutionQueries):
             conds.append(sa.tuple_(*cols).in_(versioned))
         if loose:
             conds.append(sa.tuple_(executions.c.job_id, executions.c.execution_number).in_(loose))
-        return sa.or_(*conds)
+        match = sa.or_(*conds)
+        holder = batch[0].worker_id
+        return match if holder is None else sa.and_(match, executions.c.worker_id == holder)
 
     @staticmethod
     def _kill_requested() -> Any:

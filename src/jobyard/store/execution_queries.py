@@ -6,6 +6,7 @@ domain's transition table); a miss answers the current row instead of writing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -142,8 +143,12 @@ class ExecutionQueries(JobQueries):
         ]
         if u.expected_version is not None:
             conds.append(executions.c.version == u.expected_version)
+        if u.worker_id is not None:
+            conds.append(executions.c.worker_id == u.worker_id)  # only the lease holder writes
         if u.status is ES.CANCELED:
             conds.append(job_kill.is_not(None))  # canceled only answers a kill order
+        if u.status is ES.QUEUED:
+            return await self._hand_back(conn, tenant_id, u, conds, job_kill)
         values: dict[str, Any] = {
             "version": executions.c.version + 1,
             "last_updated_at": now,
@@ -177,6 +182,60 @@ class ExecutionQueries(JobQueries):
             await self._write_job_outcome(conn, execution, u.result, u.error)
         return UpdateOutcome(execution=execution, applied=True, cancel_requested=cancel_requested)
 
+    async def _hand_back(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        u: ExecutionUpdate,
+        conds: list[sa.ColumnElement[bool]],
+        job_kill: sa.ScalarSelect[Any],
+    ) -> UpdateOutcome:
+        """Put a held execution back in the queue, claimable at once, without using an attempt.
+
+        A job with a kill order is not queued again: handing it back confirms the kill.
+        """
+        now = self._now()
+        row = (
+            (
+                await conn.execute(
+                    sa.update(executions)
+                    .where(*conds, job_kill.is_(None))
+                    .values(
+                        status=ES.QUEUED.value,
+                        version=executions.c.version + 1,
+                        last_updated_at=now,
+                        available_at=now,
+                        started_at=None,
+                        lease_s=None,
+                        lease_expires_at=None,
+                        timeout_at=None,
+                        worker_id=None,
+                        hostname=None,
+                        pid=None,
+                    )
+                    .returning(executions)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            refusal = await self._refusal(conn, tenant_id, u)
+            if refusal.cancel_requested and refusal.error_code == "kill_order":
+                return await self._update_one(conn, tenant_id, replace(u, status=ES.CANCELED))
+            return refusal
+        execution = rows.execution_from(row)
+        await conn.execute(
+            sa.update(jobs)
+            .where(
+                jobs.c.id == execution.job_id,
+                jobs.c.attempts == execution.execution_number,
+                jobs.c.status == JobStatus.IN_PROGRESS.value,
+            )
+            .values(status=JobStatus.QUEUED.value, updated_at=now)
+        )
+        return UpdateOutcome(execution=execution, applied=True)
+
     async def _refusal(
         self, conn: AsyncConnection, tenant_id: str, u: ExecutionUpdate
     ) -> UpdateOutcome:
@@ -205,11 +264,15 @@ class ExecutionQueries(JobQueries):
             code = "terminal_state"
         elif current.status is ES.QUEUED:
             why, code = "execution has not been claimed", "not_claimed"
+        elif u.worker_id is not None and current.worker_id != u.worker_id:
+            why, code = "another worker holds this execution", "not_lease_holder"
         elif u.expected_version is not None and current.version != u.expected_version:
             why = f"version mismatch: expected {u.expected_version}, current {current.version}"
             code = "version_mismatch"
         elif u.status is ES.CANCELED and not cancel:
             why, code = "canceled may only answer a kill order", "invalid_transition"
+        elif u.status is ES.QUEUED and cancel and current.lease_expires_at is not None:
+            why, code = "a kill order waits: report canceled", "kill_order"
         elif u.status is not None and not can_transition(current.status, u.status, Actor.WORKER):
             why, code = f"a worker may not report {u.status.value}", "invalid_transition"
         else:

@@ -19,7 +19,8 @@ from jobyard.domain.entities import (
 )
 from jobyard.domain.states import ExecutionStatus
 
-ReportableStatus = Literal["in_progress", "succeeded", "failed", "rejected", "canceled"]
+# "queued" hands a held execution back to the queue, claimable at once (a worker that stops).
+ReportableStatus = Literal["queued", "in_progress", "succeeded", "failed", "rejected", "canceled"]
 
 
 class ExecutionOut(Answer):
