@@ -65,6 +65,15 @@ def test_without_filters_every_job_is_listed_newest_first(
     assert created == sorted(created, reverse=True)
 
 
+def test_listed_jobs_carry_their_latest_execution(
+    client: httpx.Client, mix: dict[str, JSON]
+) -> None:
+    for item in list_all(client):
+        one = client.get(f"/v1/jobs/{item['id']}").json()
+        assert item["latest_execution"] == one["latest_execution"]
+        assert item["latest_execution"]["execution_number"] == item["attempts"]
+
+
 def test_filter_by_status(client: httpx.Client, mix: dict[str, JSON]) -> None:
     assert listed(client, status="succeeded") == {mix["done"]["id"]}
     assert listed(client, status="canceled") == {mix["stopped"]["id"]}

@@ -162,6 +162,18 @@ def test_admin_key_from_the_environment_is_used_and_not_written(
     assert key_works(srv.url, key)
 
 
+def test_an_admin_key_set_after_the_first_start_is_flagged(serve: Start, tmp_path: Path) -> None:
+    data = tmp_path / "late-env-key"
+    first = serve("--data-dir", str(data))
+    first.process.terminate()
+    first.process.wait(10)
+    late = "L" * 40
+    second = serve("--data-dir", str(data), env=clean_env(JOBYARD_ADMIN_KEY=late))
+    assert "warning" in second.text()
+    assert "only on the first start" in second.text()
+    assert not key_works(second.url, late)
+
+
 def test_a_short_admin_key_from_the_environment_is_refused(serve: Start, tmp_path: Path) -> None:
     srv = serve("--data-dir", str(tmp_path / "short"), env=clean_env(JOBYARD_ADMIN_KEY="too-short"))
     assert srv.process.wait(10) != 0

@@ -96,8 +96,13 @@ def serve(
         console.print(f"  admin key    [yellow]{boot.key}[/yellow] (shown once)")
     if boot.key_file:
         console.print(f"  admin key in {boot.key_file}")
-    elif settings.admin_key:
+    elif settings.admin_key and boot.env_key_valid is not False:
         console.print("  admin key    from JOBYARD_ADMIN_KEY")
+    if boot.env_key_valid is False:
+        console.print(
+            "  [yellow]warning[/yellow]      JOBYARD_ADMIN_KEY is not this server's system admin"
+            " key: it is used only on the first start, with an empty database"
+        )
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -37,5 +37,18 @@ PERMISSIONS: dict[Op, frozenset[Role]] = {
 }
 
 
+# What each operation is, in words, for the 403 message.
+DESCRIPTIONS: dict[Op, str] = {
+    Op.JOB_CREATE: "create jobs",
+    Op.JOB_READ: "read jobs",
+    Op.JOB_CANCEL: "cancel jobs",
+    Op.JOB_RETRY: "retry jobs",
+    Op.EXECUTION_CLAIM: "claim executions",
+    Op.EXECUTION_UPDATE: "update executions",
+    Op.KEY_MANAGE: "manage API keys",
+    Op.TENANT_MANAGE: "manage tenants",
+}
+
+
 def allowed(role: Role, op: Op) -> bool:
     return role in PERMISSIONS[op]

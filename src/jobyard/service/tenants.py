@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jobyard.domain.entities import Tenant
-from jobyard.domain.errors import Conflict, InvalidInput
+from jobyard.domain.errors import Conflict, InvalidInput, Unauthenticated
 from jobyard.service.auth import AuthService, Principal
 from jobyard.service.permissions import Op, Role
 from jobyard.store.protocol import Store
@@ -21,6 +21,7 @@ class Bootstrap:
 
     key: str | None
     key_file: Path | None
+    env_key_valid: bool | None = None  # on later starts: is JOBYARD_ADMIN_KEY a live key here?
 
 
 class TenantService:
@@ -51,8 +52,17 @@ class TenantService:
         otherwise a random key goes to a 0600 file in the data folder and is answered once.
         """
         if await self.store.key_count() > 0:
+            valid = None
+            if env_key is not None:
+                try:
+                    valid = (await self.auth.authenticate(env_key)).is_system
+                except Unauthenticated:
+                    valid = False
+            return Bootstrap(None, _key_file(data_dir), valid)
+        try:
+            tenant = await self.store.tenant_create("default")
+        except Conflict:  # another node starting at the same moment made it first
             return Bootstrap(None, _key_file(data_dir))
-        tenant = await self.store.tenant_create("default")
         _, token = await self.auth.create_key(
             tenant.id, "system admin", Role.ADMIN, secret=env_key, is_system=True
         )

@@ -210,9 +210,10 @@ class JobQueries(SqlStoreBase):
             conds.append(jobs.c[name] <= n)
         if flt.before_id:
             conds.append(jobs.c.id < flt.before_id)
-        stmt = sa.select(jobs).where(*conds).order_by(jobs.c.id.desc()).limit(flt.limit)
+        # Each job comes with its latest execution, as `job_get` answers it: one shape everywhere.
+        stmt = _job_with_latest().where(*conds).order_by(jobs.c.id.desc()).limit(flt.limit)
         async with self._read() as conn:
-            return [rows.job_from(r) for r in (await conn.execute(stmt)).mappings()]
+            return [_job_and_latest(r) for r in (await conn.execute(stmt)).mappings()]
 
     async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]:
         stmt = (
@@ -286,6 +287,7 @@ class JobQueries(SqlStoreBase):
                     version=executions.c.version + 1,
                     completed_at=now,
                     last_updated_at=now,
+                    lease_expires_at=None,
                 )
                 .returning(executions.c.execution_number)
             )
