@@ -9,6 +9,7 @@ import pytest
 
 from jobyard.store import Store, open_store
 from tests.support import databases
+from tests.support.api import Tenant, new_tenant
 from tests.support.server import Server, start_server
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -72,6 +73,16 @@ def live_server(
     yield srv
     srv.stop()
     databases.drop_database(name)
+
+
+@pytest.fixture
+def tenant(live_server: Server) -> Iterator[Tenant]:
+    """A new tenant; afterwards, the server must have logged no traceback (no 500, no crash)."""
+    seen = len(live_server.log())
+    yield new_tenant(live_server)
+    written = live_server.log()[seen:]
+    assert "Traceback" not in written, written
+    assert live_server.process.poll() is None, "the server exited"
 
 
 @pytest.fixture

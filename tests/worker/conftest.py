@@ -1,22 +1,10 @@
-"""Worker tests: a fresh tenant per test on the shared live server, and a folder for marks."""
+"""Worker tests: each runs on its own tenant (from `tests/conftest.py`) and keeps marks here."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from tests.support.api import Tenant, new_tenant
-from tests.support.server import Server
-
-
-@pytest.fixture
-def tenant(live_server: Server) -> Iterator[Tenant]:
-    seen = len(live_server.log())
-    yield new_tenant(live_server)
-    written = live_server.log()[seen:]
-    assert "Traceback" not in written, written
 
 
 @pytest.fixture
