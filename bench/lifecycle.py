@@ -1,11 +1,18 @@
 """The whole job life cycle over HTTP, timed: batch create, batch claim, batch succeed.
 
 One `jobyard serve` process and one client process, as a small deployment would run them. The
-client behaves like a real producer and a real pool of workers: a few create requests in flight,
-and a few worker loops that each claim a batch and report the batch done before claiming again.
+client behaves like a real producer: a few create requests in flight. Two ways to drain:
+
+- `--drain http` (the default): the client is also a pool of workers, a few loops in the same
+  process that each claim a batch and report the batch done before claiming again; creating
+  and draining are timed one after the other.
+- `--drain workers`: `--worker-processes` real `jobyard worker` processes running no-op handlers
+  (`bench/noop_worker.py`), waiting on their claims before the first job is created; timed from
+  the first job's creation to the last one's completion.
 
     uv run python -m bench.lifecycle                      # 20,000 jobs on SQLite and PostgreSQL
     uv run python -m bench.lifecycle --backend sqlite --jobs 5000 --json figures.json
+    uv run python -m bench.lifecycle --drain workers --worker-processes 2 --concurrency 32
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import asyncpg
 import httpx
 import orjson
 
+from bench import worker_drain
+
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 QUEUE = "bench"
 
@@ -42,18 +51,29 @@ class Options:
     workers: int
     pg_admin_url: str
     with_result: bool = False
+    drain: str = "http"  # or "workers"
+    worker_processes: int = 2
+    concurrency: int = 32
+    prefetch: int | None = None
+    job_type: str = "bench.noop"
 
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """One backend's run; rates are jobs per second of wall-clock time."""
+    """One backend's run; rates are jobs per second of wall-clock time.
+
+    With `--drain workers` creating and draining overlap, so there is no drain-only figure and
+    `total_s` is the span from the first creation to the last completion.
+    """
 
     backend: str
+    drain: str
     jobs: int
     create_s: float
-    work_s: float
+    work_s: float | None
+    total_s: float
     create_jobs_per_s: float
-    work_jobs_per_s: float
+    work_jobs_per_s: float | None
     total_jobs_per_s: float
 
 
@@ -146,7 +166,7 @@ async def create_all(client: httpx.AsyncClient, opts: Options) -> None:
     async def creator() -> None:
         for n, size in pending:
             jobs = [
-                {"type": "bench.noop", "queue": QUEUE, "params": {"batch": n, "i": i}}
+                {"type": opts.job_type, "queue": QUEUE, "params": {"batch": n, "i": i}}
                 for i in range(size)
             ]
             answer = await _post(client, "/v1/jobs/batch", {"jobs": jobs})
@@ -209,14 +229,17 @@ async def count_succeeded(client: httpx.AsyncClient) -> int:
             return total
 
 
-async def run_client(backend: str, url: str, key: str, opts: Options) -> Figures:
-    limits = httpx.Limits(max_connections=opts.creators + opts.workers + 2)
-    async with httpx.AsyncClient(
+def _client(url: str, key: str, opts: Options) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
         base_url=url,
         headers={"Authorization": f"Bearer {key}"},
         timeout=120,
-        limits=limits,
-    ) as client:
+        limits=httpx.Limits(max_connections=opts.creators + opts.workers + 2),
+    )
+
+
+async def run_client(backend: str, url: str, key: str, opts: Options) -> Figures:
+    async with _client(url, key, opts) as client:
         t0 = time.perf_counter()
         await create_all(client, opts)
         t1 = time.perf_counter()
@@ -230,22 +253,64 @@ async def run_client(backend: str, url: str, key: str, opts: Options) -> Figures
     create_s, work_s = t1 - t0, t2 - t1
     return Figures(
         backend=backend,
+        drain="http",
         jobs=opts.jobs,
         create_s=round(create_s, 3),
         work_s=round(work_s, 3),
+        total_s=round(create_s + work_s, 3),
         create_jobs_per_s=round(opts.jobs / create_s, 1),
         work_jobs_per_s=round(opts.jobs / work_s, 1),
         total_jobs_per_s=round(opts.jobs / (create_s + work_s), 1),
     )
 
 
+async def run_with_workers(backend: str, url: str, key: str, opts: Options) -> Figures:
+    """Create while `jobyard worker` processes (already waiting) drain; see `worker_drain`."""
+    async with _client(url, key, opts) as client:
+        t0 = time.perf_counter()
+        await create_all(client, opts)
+        create_s = time.perf_counter() - t0
+        await worker_drain.wait_drained(client, QUEUE, timeout_s=600)
+        outcome = await worker_drain.drained(client, QUEUE)
+    if outcome.succeeded != opts.jobs:
+        raise RuntimeError(f"{outcome.succeeded} jobs succeeded, not {opts.jobs}")
+    if outcome.ran_once != opts.jobs:
+        raise RuntimeError(f"{opts.jobs - outcome.ran_once} jobs ran more than once")
+    return Figures(
+        backend=backend,
+        drain="workers",
+        jobs=opts.jobs,
+        create_s=round(create_s, 3),
+        work_s=None,
+        total_s=round(outcome.span_s, 3),
+        create_jobs_per_s=round(opts.jobs / create_s, 1),
+        work_jobs_per_s=None,
+        total_jobs_per_s=round(opts.jobs / outcome.span_s, 1),
+    )
+
+
+def run_against(backend: str, url: str, key: str, opts: Options, tmp: Path) -> Figures:
+    if opts.drain == "http":
+        return asyncio.run(run_client(backend, url, key, opts))
+    with worker_drain.worker_processes(
+        url,
+        key,
+        queue=QUEUE,
+        processes=opts.worker_processes,
+        concurrency=opts.concurrency,
+        prefetch=opts.prefetch,
+        log_dir=tmp,
+    ):
+        return asyncio.run(run_with_workers(backend, url, key, opts))
+
+
 def run_backend(backend: str, opts: Options, data_root: Path) -> Figures:
     if backend == "postgres":
         with postgres_database(opts.pg_admin_url) as db_url, serve(db_url) as (url, key):
-            return asyncio.run(run_client(backend, url, key, opts))
+            return run_against(backend, url, key, opts, data_root)
     db_url = f"sqlite:///{data_root / 'bench.db'}"
     with serve(db_url) as (url, key):
-        return asyncio.run(run_client(backend, url, key, opts))
+        return run_against(backend, url, key, opts, data_root)
 
 
 # the command ---------------------------------------------------------------------------------
@@ -260,16 +325,48 @@ def _parse(argv: list[str] | None) -> tuple[list[str], Options, Path | None]:
     p.add_argument("--json", type=Path, default=None, help="also write the figures here")
     p.add_argument("--create-batch", type=int, default=1000, help="jobs per create (1,000)")
     p.add_argument("--creators", type=int, default=2, help="create requests in flight (2)")
-    p.add_argument("--claim-max", type=int, default=500, help="executions per claim (500)")
-    p.add_argument("--workers", type=int, default=4, help="claim/complete loops (4)")
+    p.add_argument("--claim-max", type=int, default=500, help="http: executions per claim (500)")
+    p.add_argument("--workers", type=int, default=4, help="http: claim/complete loops (4)")
     p.add_argument("--pg-admin-url", default=PG_ADMIN_URL, help="where to make the database")
     p.add_argument("--with-result", action="store_true", help="each success carries a result")
+    p.add_argument(
+        "--drain",
+        choices=["http", "workers"],
+        default="http",
+        help="drain with loops in this process (http) or `jobyard worker` processes",
+    )
+    p.add_argument("--worker-processes", type=int, default=2, help="workers: processes (2)")
+    p.add_argument("--concurrency", type=int, default=32, help="workers: handlers per process (32)")
+    p.add_argument(
+        "--prefetch", type=int, default=None, help="workers: jobs claimed ahead (= concurrency)"
+    )
+    p.add_argument(
+        "--handler",
+        choices=["async", "sync"],
+        default="async",
+        help="workers: no-op handler on the event loop or in threads (async)",
+    )
     a = p.parse_args(argv)
     if a.jobs < 1 or not 1 <= a.create_batch <= 1000 or not 1 <= a.claim_max <= 500:
         p.error("--jobs must be positive, --create-batch 1-1000, --claim-max 1-500")
+    if a.worker_processes < 1 or a.concurrency < 1:
+        p.error("--worker-processes and --concurrency must be positive")
+    if a.drain == "workers" and a.with_result:
+        p.error("--with-result goes with --drain http (the no-op handlers return nothing)")
     backends = ["sqlite", "postgres"] if a.backend == "both" else [a.backend]
     opts = Options(
-        a.jobs, a.create_batch, a.creators, a.claim_max, a.workers, a.pg_admin_url, a.with_result
+        a.jobs,
+        a.create_batch,
+        a.creators,
+        a.claim_max,
+        a.workers,
+        a.pg_admin_url,
+        a.with_result,
+        drain=a.drain,
+        worker_processes=a.worker_processes,
+        concurrency=a.concurrency,
+        prefetch=a.prefetch,
+        job_type="bench.noop" if a.handler == "async" else "bench.noop_sync",
     )
     return backends, opts, a.json
 
@@ -282,9 +379,10 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="jobyard-bench-db-") as tmp:
             f = run_backend(backend, opts, Path(tmp))
         figures.append(f)
+        work = "-" if f.work_jobs_per_s is None else f"{f.work_jobs_per_s:,.0f}"
         print(
             f"{f.backend:<10} {f.jobs:>7} {f.create_jobs_per_s:>10,.0f} "
-            f"{f.work_jobs_per_s:>13,.0f} {f.total_jobs_per_s:>9,.0f}",
+            f"{work:>13} {f.total_jobs_per_s:>9,.0f}",
             flush=True,
         )
     if json_path is not None:

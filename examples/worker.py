@@ -1,12 +1,12 @@
-"""A small worker: a quick handler, a slow one, and one that fails.
+"""A small worker: a quick handler, a slow one, and one that fails. The README's tour runs it.
 
-    jobyard worker examples.worker:worker
+    uv run jobyard worker examples.worker:worker
 
 Then, in another terminal:
 
-    jobyard jobs create greet --params '{"name": "Ada"}'
-    jobyard jobs create sleep --params '{"seconds": 5}'
-    jobyard jobs create fail --max-attempts 2
+    uv run jobyard jobs create greet --params '{"name": "Ada"}'
+    uv run jobyard jobs create sleep --params '{"seconds": 5}'
+    uv run jobyard jobs create fail --max-attempts 2
 """
 
 from __future__ import annotations

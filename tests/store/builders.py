@@ -1,7 +1,8 @@
 """Short ways to bring a store into a state: jobs inserted, claimed, reported on.
 
-Everything goes through the Store protocol except `set_counters`: no store operation writes
-counters yet, and the list filters on them still need rows to find.
+Everything goes through the Store protocol except `set_counters` (no store operation writes
+counters yet, and the list filters on them still need rows to find) and `report_row_by_row`
+(the general update path, which the bulk path is compared with).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from jobyard.domain.entities import (
 )
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import Store
+from jobyard.store.execution_queries import ExecutionQueries
 from jobyard.store.sql_store import SqlStoreBase
 from jobyard.store.tables import jobs
 
@@ -79,6 +81,15 @@ async def report(
     update = ExecutionUpdate(ex.job_id, ex.execution_number, status=status, **fields)
     (outcome,) = await store.execution_update_many(tenant_id, [update])
     return outcome
+
+
+async def report_row_by_row(
+    store: Store, tenant_id: str, updates: list[ExecutionUpdate]
+) -> list[UpdateOutcome]:
+    """The same updates through the general path alone, a few statements per row: the
+    behaviour a store's bulk path must match."""
+    assert isinstance(store, ExecutionQueries)
+    return await ExecutionQueries.execution_update_many(store, tenant_id, updates)
 
 
 async def current(store: Store, tenant_id: str, job_id: str) -> Job:

@@ -23,8 +23,9 @@ from tests.store.builders import (
 
 ES = ExecutionStatus
 
-# A store may write plain updates (a bare heartbeat, or a final status and nothing else) in bulk
-# and the rest row by row; the fencing cases write both shapes so that both paths are held to it.
+# A store may write most updates of a batch in bulk and the rest row by row (test_bulk_updates.py
+# holds the two paths to the same outcomes); the fencing cases here write a bare shape and a
+# detailed one.
 PLAIN: dict[str, Any] = {}
 DETAILED: dict[str, Any] = {"status_details": {"by": "test"}}
 SHAPES = (PLAIN, DETAILED)
@@ -55,6 +56,27 @@ async def test_claim_hands_out_the_job_and_leases_it(store: Store, tenant_id: st
     assert running.started_at is not None
     assert running.latest_execution == ex
     assert await claim(store, tenant_id) == []
+
+
+async def test_the_jobs_own_lease_wins_over_the_claims(store: Store, tenant_id: str) -> None:
+    own = await add_job(store, tenant_id, lease_s=5)
+    plain = await add_job(store, tenant_id)
+    before = await store.now()
+    first, second = (c.execution for c in await claim(store, tenant_id, max=2, lease_s=600))
+    assert (first.job_id, second.job_id) == (own.id, plain.id)
+    assert (first.lease_s, second.lease_s) == (5, 600)
+    for ex in (first, second):
+        assert ex.lease_s is not None
+        assert ex.lease_expires_at is not None
+        assert abs((ex.lease_expires_at - before).total_seconds() - ex.lease_s) < 2
+
+    # A heartbeat renews by the job's length, and the lease runs out by it.
+    renewed = (await report(store, tenant_id, first)).execution
+    assert renewed is not None
+    assert renewed.lease_s == 5
+    await sleep_past(store, renewed.lease_expires_at)
+    assert (await store.sweep()).timed_out == 1
+    assert (await current(store, tenant_id, plain.id)).status is JobStatus.IN_PROGRESS
 
 
 async def test_claim_orders_by_priority_then_age(store: Store, tenant_id: str) -> None:

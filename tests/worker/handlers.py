@@ -6,6 +6,7 @@ Handlers leave marks in JOBYARD_TEST_MARKS (a folder), so tests can see what ran
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ worker = Worker(
     lease_s=int(os.environ.get("JOBYARD_TEST_LEASE_S", "30")),
     wait_s=2.0,
     grace_s=float(os.environ.get("JOBYARD_TEST_GRACE_S", "30")),
+    kill_grace_s=float(os.environ.get("JOBYARD_TEST_KILL_GRACE_S", "10")),
 )
 
 
@@ -69,3 +71,46 @@ async def slow_async(ctx: JobContext) -> dict[str, float]:
     await asyncio.sleep(seconds)
     mark(ctx, "finished")
     return {"slept": seconds}
+
+
+@worker.handler("chatty")
+def chatty(ctx: JobContext) -> dict[str, int]:
+    """Writes params.lines log lines (every tenth through `logging`) and params.bad record
+    errors, then succeeds."""
+    n = int(ctx.params.get("lines", 100))
+    for i in range(n):
+        if i % 10 == 0:
+            logging.getLogger("chatty").warning("line %d", i)
+        else:
+            ctx.log(f"line {i}")
+    for i in range(int(ctx.params.get("bad", 0))):
+        ctx.record_error(f"record {i} is bad", code="E_BAD", data={"i": i}, retriable=i % 2 == 0)
+    return {"lines": n}
+
+
+@worker.handler("chatty_async")
+async def chatty_async(ctx: JobContext) -> None:
+    for i in range(int(ctx.params.get("lines", 10))):
+        logging.getLogger("chatty").info("async line %d", i)
+        await asyncio.sleep(0)
+
+
+@worker.handler("stubborn")
+def stubborn(ctx: JobContext) -> None:
+    """Logs, then ignores every kill order for params.seconds."""
+    ctx.log("about to ignore you")
+    mark(ctx, "started")
+    time.sleep(float(ctx.params.get("seconds", 30)))
+    ctx.log("too late")
+    mark(ctx, "finished")
+
+
+@worker.handler("polite")
+def polite(ctx: JobContext) -> None:
+    """Logs a line a tick until cancelled."""
+    mark(ctx, "started")
+    i = 0
+    while not ctx.wait_cancelled(0.05):
+        ctx.log(f"tick {i}")
+        i += 1
+    ctx.log("stopping as asked")

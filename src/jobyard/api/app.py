@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from jobyard._version import __version__
 from jobyard.api import errors
 from jobyard.api.body_limit import MAX_BODY, AnnouncedBodyLimit
-from jobyard.api.routes import health, jobs, keys, workers
+from jobyard.api.routes import health, jobs, keys, logs, record_errors, workers
 from jobyard.service.runtime import Jobyard, Settings
 
 
@@ -33,7 +33,7 @@ def create_app(settings: Settings, jobyard: Jobyard | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (jobs, workers, keys, health):
+    for module in (jobs, workers, logs, record_errors, keys, health):
         app.include_router(module.router, max_body_size=MAX_BODY)
     app.add_middleware(AnnouncedBodyLimit, max_bytes=MAX_BODY)
     return app

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from jobyard.cli import output
+from jobyard.cli import follow_cmd, output
 from jobyard.cli.client_options import ApiKey, Json, Url, client
 from jobyard.client.models import Job
 
@@ -177,3 +177,8 @@ def retry(
     with output.api_errors(), client(url, api_key) as c:
         job = c.retry_job(job_id)
     output.emit(job, as_json, lambda: _show(job))
+
+
+app.command()(follow_cmd.logs)
+app.command()(follow_cmd.errors)
+app.command()(follow_cmd.watch)

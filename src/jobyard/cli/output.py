@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,8 +17,13 @@ from rich.table import Table
 
 from jobyard.client.errors import ApiError, JobyardClientError
 
+PIPED_WIDTH = 240
+
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+if not out.is_terminal and not os.environ.get("COLUMNS"):
+    # Piped or redirected, a table takes the width it needs; Rich would fold it into 80 columns.
+    out.width = PIPED_WIDTH
 
 STATUS_STYLE = {
     "succeeded": "green",
@@ -54,7 +60,8 @@ def when(value: datetime | None) -> str:
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     t = Table(title=title, show_lines=False, header_style="bold")
     for c in columns:
-        t.add_column(c, overflow="fold")
+        # An id is kept on one line, whole, so it can be copied into the next command.
+        t.add_column(c, overflow="fold", no_wrap=c == "id")
     for r in rows:
         t.add_row(*r)
     out.print(t)

@@ -33,7 +33,17 @@ def load_worker(spec: str) -> Worker:
 
 def worker(
     spec: Annotated[str, typer.Argument(metavar="MODULE:WORKER", help="Where the Worker is.")],
-    concurrency: Annotated[int | None, typer.Option(min=1, max=1000)] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=1000, help="Handlers running at once.")
+    ] = None,
+    prefetch: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=1000,
+            help="Jobs claimed ahead, beyond those running [default: = concurrency].",
+        ),
+    ] = None,
     queue: Annotated[
         list[str] | None, typer.Option(help="Queue to take jobs from; repeatable.")
     ] = None,
@@ -43,10 +53,15 @@ def worker(
 ) -> None:
     """Run a worker: claim jobs for its handlers until SIGTERM (graceful) or SIGINT twice."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
+    if logging.getLogger().level > logging.DEBUG:
+        # httpx logs every request at INFO: a line per claim and per batch of updates.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
     w = load_worker(spec)
     if concurrency is not None:
         w.concurrency = concurrency
         w.prefetch = concurrency
+    if prefetch is not None:
+        w.prefetch = prefetch
     if queue:
         w.queues = list(queue)
     w.url = url or w.url

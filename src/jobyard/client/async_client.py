@@ -21,14 +21,20 @@ from jobyard.client.models import (
     CreatedTenant,
     Execution,
     ExecutionUpdate,
+    FileUrl,
     Job,
     JobSpec,
+    LogEntry,
+    LogPage,
     Page,
+    PrimaryError,
+    RecordError,
     Tenant,
     UpdateResult,
     WorkerInfo,
 )
 from jobyard.client.retrying import Retries
+from jobyard.client.sse import EventParser
 from jobyard.client.sync_client import _json, default_headers
 
 T = TypeVar("T")
@@ -143,6 +149,108 @@ class AsyncClient:
 
     async def update_executions(self, updates: Sequence[ExecutionUpdate]) -> list[BatchResult]:
         return await self._run(calls.update_executions(updates))
+
+    # following a job --------------------------------------------------------------------------
+    async def append_logs(
+        self,
+        job_id: str,
+        execution_number: int,
+        entries: Sequence[Mapping[str, Any]],
+        worker_id: str | None = None,
+    ) -> int:
+        """Append `{"source", "data", "ts"?}` entries; answers the last seq given."""
+        return await self._run(calls.append_logs(job_id, execution_number, entries, worker_id))
+
+    async def read_logs(
+        self,
+        job_id: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        execution: int | None = None,
+    ) -> LogPage:
+        """Entries after `after`; without it, the newest `limit` (default 5,000)."""
+        return await self._run(
+            calls.read_logs(job_id, after=after, limit=limit, execution=execution)
+        )
+
+    async def iter_logs(self, job_id: str, *, after: int = 0) -> AsyncIterator[LogEntry]:
+        """Every entry written so far, oldest first, a page at a time."""
+        while True:
+            page = await self.read_logs(job_id, after=after, limit=5000)
+            for entry in page.entries:
+                yield entry
+            if len(page.entries) < 5000:
+                return
+            after = page.entries[-1].seq
+
+    async def tail_logs(self, job_id: str, *, after: int | None = None) -> AsyncIterator[LogEntry]:
+        """As `Client.tail_logs`: entries as they come until the job ends, resumed on a drop."""
+        last = after
+        failures = 0
+        while True:
+            headers = {"Last-Event-ID": str(last)} if last is not None else {}
+            path = f"/v1/jobs/{calls.segment(job_id)}/logs/stream"
+            try:
+                async with self._http.stream("GET", path, headers=headers, timeout=None) as r:
+                    if not r.is_success:
+                        await r.aread()
+                        raise error_from(r.status_code, _json(r))
+                    parser = EventParser()
+                    async for line in r.aiter_lines():
+                        event = parser.feed(line)
+                        if event is None:
+                            continue
+                        if event.event == "end":
+                            return
+                        entry = LogEntry.model_validate_json(event.data)
+                        last = entry.seq
+                        failures = 0
+                        yield entry
+                return
+            except httpx.TransportError as exc:
+                failures += 1
+                if not self.retries.should_retry(failures - 1, None):
+                    raise ConnectionFailed(f"lost the log stream of {job_id}: {exc}") from exc
+                await asyncio.sleep(self.retries.delay_s(failures - 1, None))
+
+    async def append_record_errors(
+        self,
+        job_id: str,
+        execution_number: int,
+        errors: Sequence[Mapping[str, Any]],
+        worker_id: str | None = None,
+    ) -> int:
+        return await self._run(
+            calls.append_record_errors(job_id, execution_number, errors, worker_id)
+        )
+
+    async def iter_record_errors(
+        self, job_id: str, *, resolved: bool | None = None
+    ) -> AsyncIterator[RecordError]:
+        cursor: str | None = None
+        while True:
+            page = await self._run(
+                calls.list_record_errors(job_id, cursor=cursor, limit=1000, resolved=resolved)
+            )
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def resolve_record_errors(self, job_id: str, ids: Sequence[str] | None = None) -> int:
+        """Resolve the errors named, or all of the job's."""
+        return await self._run(calls.resolve_record_errors(job_id, ids))
+
+    async def record_errors_file_url(
+        self, job_id: str, fmt: str = "ndjson", expires_in_s: int | None = None
+    ) -> FileUrl:
+        return await self._run(calls.record_errors_file_url(job_id, fmt, expires_in_s))
+
+    async def primary_error(self, job_id: str) -> PrimaryError | None:
+        """The job's primary error, or None."""
+        return await self._run(calls.primary_error(job_id))
 
     # keys and tenants ----------------------------------------------------------------------
     async def create_key(

@@ -24,9 +24,13 @@ from jobyard.client.models import (
     CreatedTenant,
     Execution,
     ExecutionUpdate,
+    FileUrl,
     Job,
     JobSpec,
+    LogPage,
     Page,
+    PrimaryError,
+    RecordError,
     Tenant,
     UpdateResult,
     WorkerInfo,
@@ -57,7 +61,7 @@ def _items(cls: type[M], key: str = "items") -> Callable[[httpx.Response], list[
     return parse
 
 
-def _p(value: str | int) -> str:
+def segment(value: str | int) -> str:
     """A path segment, escaped so an id can never reach another route."""
     return quote(str(value), safe="")
 
@@ -81,7 +85,7 @@ def create_jobs(jobs: Sequence[JobSpec | Mapping[str, Any]]) -> Call[list[Job]]:
 
 
 def get_job(job_id: str) -> Call[Job]:
-    return Call("GET", f"/v1/jobs/{_p(job_id)}", _model(Job))
+    return Call("GET", f"/v1/jobs/{segment(job_id)}", _model(Job))
 
 
 def _filter_params(filters: Mapping[str, Any]) -> dict[str, str]:
@@ -109,15 +113,15 @@ def cancel_job(job_id: str, reason: str | None, force: bool) -> Call[Job]:
     body: dict[str, Any] = {"force": force}
     if reason is not None:
         body["reason"] = reason
-    return Call("POST", f"/v1/jobs/{_p(job_id)}/cancel", _model(Job), json=body)
+    return Call("POST", f"/v1/jobs/{segment(job_id)}/cancel", _model(Job), json=body)
 
 
 def retry_job(job_id: str) -> Call[Job]:
-    return Call("POST", f"/v1/jobs/{_p(job_id)}/retry", _model(Job))
+    return Call("POST", f"/v1/jobs/{segment(job_id)}/retry", _model(Job))
 
 
 def list_executions(job_id: str) -> Call[list[Execution]]:
-    return Call("GET", f"/v1/jobs/{_p(job_id)}/executions", _items(Execution))
+    return Call("GET", f"/v1/jobs/{segment(job_id)}/executions", _items(Execution))
 
 
 def claim(
@@ -143,13 +147,80 @@ def update_execution(update: ExecutionUpdate) -> Call[UpdateResult]:
     body = update.body()
     job_id, number = body.pop("job_id"), body.pop("execution_number")
     return Call(
-        "PATCH", f"/v1/jobs/{_p(job_id)}/executions/{_p(number)}", _model(UpdateResult), json=body
+        "PATCH",
+        f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}",
+        _model(UpdateResult),
+        json=body,
     )
 
 
 def update_executions(updates: Sequence[ExecutionUpdate]) -> Call[list[BatchResult]]:
     body = {"updates": [u.body() for u in updates]}
     return Call("POST", "/v1/executions/batch", _items(BatchResult, "results"), json=body)
+
+
+def append_logs(
+    job_id: str, number: int, entries: Sequence[Mapping[str, Any]], worker_id: str | None
+) -> Call[int]:
+    body: dict[str, Any] = {"entries": list(entries)}
+    if worker_id is not None:
+        body["worker_id"] = worker_id
+    path = f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}/logs"
+    return Call("POST", path, lambda r: int(r.json()["last_seq"]), json=body)
+
+
+def read_logs(
+    job_id: str, *, after: int | None, limit: int | None, execution: int | None
+) -> Call[LogPage]:
+    params = {
+        k: str(v)
+        for k, v in (("after", after), ("limit", limit), ("execution", execution))
+        if v is not None
+    }
+    return Call("GET", f"/v1/jobs/{segment(job_id)}/logs", _model(LogPage), params=params)
+
+
+def append_record_errors(
+    job_id: str, number: int, errors: Sequence[Mapping[str, Any]], worker_id: str | None
+) -> Call[int]:
+    body: dict[str, Any] = {"errors": list(errors)}
+    if worker_id is not None:
+        body["worker_id"] = worker_id
+    path = f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}/record-errors"
+    return Call("POST", path, lambda r: int(r.json()["added"]), json=body)
+
+
+def list_record_errors(
+    job_id: str, *, cursor: str | None, limit: int, resolved: bool | None
+) -> Call[Page[RecordError]]:
+    params = {"limit": str(limit)}
+    if cursor:
+        params["cursor"] = cursor
+    if resolved is not None:
+        params["resolved"] = "true" if resolved else "false"
+    path = f"/v1/jobs/{segment(job_id)}/record-errors"
+    return Call("GET", path, _model(Page[RecordError]), params=params)
+
+
+def resolve_record_errors(job_id: str, ids: Sequence[str] | None) -> Call[int]:
+    body = {"ids": list(ids)} if ids is not None else None
+    path = f"/v1/jobs/{segment(job_id)}/record-errors/resolve"
+    return Call("POST", path, lambda r: int(r.json()["resolved"]), json=body)
+
+
+def record_errors_file_url(job_id: str, fmt: str, expires_in_s: int | None) -> Call[FileUrl]:
+    body: dict[str, Any] = {"format": fmt}
+    if expires_in_s is not None:
+        body["expires_in_s"] = expires_in_s
+    path = f"/v1/jobs/{segment(job_id)}/record-errors/file-url"
+    return Call("POST", path, _model(FileUrl), json=body)
+
+
+def primary_error(job_id: str) -> Call[PrimaryError | None]:
+    def parse(r: httpx.Response) -> PrimaryError | None:
+        return None if r.status_code == 204 else PrimaryError.model_validate_json(r.content)
+
+    return Call("GET", f"/v1/jobs/{segment(job_id)}/error", parse)
 
 
 def create_key(
@@ -168,7 +239,7 @@ def list_keys() -> Call[list[ApiKey]]:
 
 
 def revoke_key(key_id: str) -> Call[ApiKey]:
-    return Call("DELETE", f"/v1/keys/{_p(key_id)}", _model(ApiKey))
+    return Call("DELETE", f"/v1/keys/{segment(key_id)}", _model(ApiKey))
 
 
 def create_tenant(name: str) -> Call[CreatedTenant]:

@@ -120,6 +120,45 @@ class Page(_Answer, Generic[T]):
     next_cursor: str | None = None
 
 
+class LogEntry(_Answer):
+    seq: int
+    execution_number: int
+    ts: datetime
+    source: str
+    data: str
+
+
+class LogPage(_Answer):
+    entries: list[LogEntry]
+    last_seq: int | None = None
+
+
+class RecordError(_Answer):
+    id: str
+    job_id: str
+    execution_number: int
+    code: str | None = None
+    message: str
+    source: str | None = None
+    data: Any = None
+    retriable: bool = False
+    resolved: bool = False
+    created_at: datetime
+    resolved_at: datetime | None = None
+
+
+class FileUrl(_Answer):
+    url: str
+    expires_at: datetime
+
+
+class PrimaryError(_Answer):
+    code: str | None = None
+    message: str | None = None
+    details: Any = None
+    at: datetime | None = None
+
+
 class ApiKey(_Answer):
     id: str
     name: str

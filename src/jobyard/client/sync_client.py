@@ -22,14 +22,20 @@ from jobyard.client.models import (
     CreatedTenant,
     Execution,
     ExecutionUpdate,
+    FileUrl,
     Job,
     JobSpec,
+    LogEntry,
+    LogPage,
     Page,
+    PrimaryError,
+    RecordError,
     Tenant,
     UpdateResult,
     WorkerInfo,
 )
 from jobyard.client.retrying import Retries
+from jobyard.client.sse import EventParser
 
 T = TypeVar("T")
 
@@ -152,6 +158,107 @@ class Client:
 
     def update_executions(self, updates: Sequence[ExecutionUpdate]) -> list[BatchResult]:
         return self._run(calls.update_executions(updates))
+
+    # following a job --------------------------------------------------------------------------
+    def append_logs(
+        self,
+        job_id: str,
+        execution_number: int,
+        entries: Sequence[Mapping[str, Any]],
+        worker_id: str | None = None,
+    ) -> int:
+        """Append `{"source", "data", "ts"?}` entries; answers the last seq given."""
+        return self._run(calls.append_logs(job_id, execution_number, entries, worker_id))
+
+    def read_logs(
+        self,
+        job_id: str,
+        *,
+        after: int | None = None,
+        limit: int | None = None,
+        execution: int | None = None,
+    ) -> LogPage:
+        """Entries after `after`; without it, the newest `limit` (default 5,000)."""
+        return self._run(calls.read_logs(job_id, after=after, limit=limit, execution=execution))
+
+    def iter_logs(self, job_id: str, *, after: int = 0) -> Iterator[LogEntry]:
+        """Every entry written so far, oldest first, a page at a time."""
+        while True:
+            page = self.read_logs(job_id, after=after, limit=5000)
+            yield from page.entries
+            if len(page.entries) < 5000:
+                return
+            after = page.entries[-1].seq
+
+    def tail_logs(self, job_id: str, *, after: int | None = None) -> Iterator[LogEntry]:
+        """Entries as they are written, until the job ends (Server-Sent Events). A dropped
+        connection is resumed where it stopped, so nothing is missed or repeated."""
+        last = after
+        failures = 0
+        while True:
+            headers = {"Last-Event-ID": str(last)} if last is not None else {}
+            try:
+                with self._http.stream(
+                    "GET",
+                    f"/v1/jobs/{calls.segment(job_id)}/logs/stream",
+                    headers=headers,
+                    timeout=None,
+                ) as r:
+                    if not r.is_success:
+                        r.read()
+                        raise error_from(r.status_code, _json(r))
+                    parser = EventParser()
+                    for line in r.iter_lines():
+                        event = parser.feed(line)
+                        if event is None:
+                            continue
+                        if event.event == "end":
+                            return
+                        entry = LogEntry.model_validate_json(event.data)
+                        last = entry.seq
+                        failures = 0
+                        yield entry
+                return
+            except httpx.TransportError as exc:
+                failures += 1
+                if not self.retries.should_retry(failures - 1, None):
+                    raise ConnectionFailed(f"lost the log stream of {job_id}: {exc}") from exc
+                time.sleep(self.retries.delay_s(failures - 1, None))
+
+    def append_record_errors(
+        self,
+        job_id: str,
+        execution_number: int,
+        errors: Sequence[Mapping[str, Any]],
+        worker_id: str | None = None,
+    ) -> int:
+        return self._run(calls.append_record_errors(job_id, execution_number, errors, worker_id))
+
+    def iter_record_errors(
+        self, job_id: str, *, resolved: bool | None = None
+    ) -> Iterator[RecordError]:
+        cursor: str | None = None
+        while True:
+            page = self._run(
+                calls.list_record_errors(job_id, cursor=cursor, limit=1000, resolved=resolved)
+            )
+            yield from page.items
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def resolve_record_errors(self, job_id: str, ids: Sequence[str] | None = None) -> int:
+        """Resolve the errors named, or all of the job's."""
+        return self._run(calls.resolve_record_errors(job_id, ids))
+
+    def record_errors_file_url(
+        self, job_id: str, fmt: str = "ndjson", expires_in_s: int | None = None
+    ) -> FileUrl:
+        return self._run(calls.record_errors_file_url(job_id, fmt, expires_in_s))
+
+    def primary_error(self, job_id: str) -> PrimaryError | None:
+        """The job's primary error, or None."""
+        return self._run(calls.primary_error(job_id))
 
     # keys and tenants ----------------------------------------------------------------------
     def create_key(

@@ -187,3 +187,46 @@ class ApiKey:
     expires_at: datetime | None = None
     is_system: bool = False
     queues: list[str] | None = None
+
+
+@dataclass(slots=True)
+class NewLogEntry:
+    """A log line as a worker sends it; the server gives it its `seq`."""
+
+    source: str
+    data: str
+    ts: datetime | None = None
+
+
+@dataclass(slots=True)
+class LogEntry:
+    seq: int
+    execution_number: int
+    ts: datetime
+    source: str
+    data: str
+
+
+@dataclass(slots=True)
+class NewRecordError:
+    """One record a worker could not process, with the record itself."""
+
+    message: str
+    code: str | None = None
+    source: str | None = None
+    data: Any = None
+    retriable: bool = False
+
+
+@dataclass(slots=True)
+class RecordError:
+    id: str
+    job_id: str
+    execution_number: int
+    message: str
+    code: str | None
+    source: str | None
+    data: Any
+    retriable: bool
+    created_at: datetime
+    resolved_at: datetime | None = None

@@ -10,6 +10,9 @@ from jobyard.notify.protocol import Notifier
 from jobyard.service.auth import AuthService
 from jobyard.service.executions import ExecutionService
 from jobyard.service.jobs import JobService
+from jobyard.service.logs import LogService
+from jobyard.service.record_errors import RecordErrorService
+from jobyard.service.signed_urls import UrlSigner
 from jobyard.service.sweeper import Sweeper
 from jobyard.service.tenants import Bootstrap, TenantService
 from jobyard.store.factory import open_store
@@ -23,6 +26,7 @@ class Settings:
     admin_key: str | None = None
     sweep_interval_s: float = 0.5
     run_sweeper: bool = True
+    max_log_lines: int = 1_000_000  # per execution; older lines are dropped with a marker
 
 
 @dataclass
@@ -34,6 +38,8 @@ class Jobyard:
     jobs: JobService = field(init=False)
     executions: ExecutionService = field(init=False)
     tenants: TenantService = field(init=False)
+    logs: LogService = field(init=False)
+    record_errors: RecordErrorService = field(init=False)
     sweeper: Sweeper = field(init=False)
     bootstrap: Bootstrap | None = None
 
@@ -42,6 +48,8 @@ class Jobyard:
         self.jobs = JobService(self.store, self.notifier)
         self.executions = ExecutionService(self.store, self.notifier)
         self.tenants = TenantService(self.store, self.auth)
+        self.logs = LogService(self.store, self.notifier, self.settings.max_log_lines)
+        self.record_errors = RecordErrorService(self.store, UrlSigner(self.store))
         self.sweeper = Sweeper(self.store, self.notifier, self.settings.sweep_interval_s)
 
     @classmethod

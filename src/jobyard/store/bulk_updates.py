@@ -1,172 +1,205 @@
-"""The hot path of worker updates: plain completions and heartbeats in a few statements.
+"""The hot path of worker updates: a batch written in a few statements, whatever its rows carry.
 
-A batch of updates is judged row by row, but most rows in a busy system are alike: "succeeded"
-(or "rejected") with nothing else, or a bare heartbeat. Those are written with one conditional
-UPDATE per kind for the whole batch (matching `(job_id, execution_number[, version])` tuples),
-instead of one statement per row. Everything else — failures that may retry, cancellations,
-rows with results or details, repeated rows — takes the general path, one row at a time.
-A row the bulk statement misses is answered by the same refusal logic as the general path.
+Most rows of a busy batch are alike: a final status (succeeded, rejected, failed) or a heartbeat,
+each with its own result, error, status details, exit code or lease. Each kind is written with
+one conditional UPDATE for the whole batch, joined to the rows' own values (a backend's
+`_per_row` relation), and its jobs with one UPDATE more; failures that are retried add one
+UPDATE and one INSERT. What stays row by row, through `_update_one`: canceled (it must answer a
+kill order), hand-backs (queued), statuses only the server sets, and a row named again later in
+the batch, so that repeats keep their sequential meaning. A row the bulk statement misses is
+answered by the same refusal logic as the general path.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobyard.domain.entities import ExecutionUpdate, UpdateOutcome
-from jobyard.domain.states import ExecutionStatus, job_status_for
+from jobyard.domain.states import ExecutionStatus
 from jobyard.store import rows
-from jobyard.store.execution_queries import ExecutionQueries
+from jobyard.store.bulk_outcomes import BulkOutcomes, Columns
 from jobyard.store.tables import executions, jobs
+from jobyard.store.types import Id, Json
 
 ES = ExecutionStatus
-_BULK_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})
 Key = tuple[str, int]
 
-
-def _plain(u: ExecutionUpdate) -> bool:
-    return (
-        u.result is None
-        and u.error is None
-        and u.status_details is None
-        and u.exit_code is None
-        and u.lease_s is None
-    )
+_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED, ES.FAILED})
+# The per-row values of an execution write.
+_UPDATE_COLUMNS: Columns = (
+    ("job_id", Id),
+    ("execution_number", sa.Integer()),
+    ("expected_version", sa.Integer()),
+    ("worker_id", sa.String()),
+    ("status", sa.String()),
+    ("status_details", Json),
+    ("exit_code", sa.Integer()),
+    ("lease_s", sa.Integer()),
+)
+_KEY_COLUMNS: Columns = (("job_id", Id), ("execution_number", sa.Integer()))
 
 
 def _bulk_kind(u: ExecutionUpdate) -> str | None:
-    """ "final:<status>" or "beat" for rows the bulk path can take, else None."""
-    if not _plain(u):
-        return None
-    if u.status in _BULK_FINAL:
-        return f"final:{u.status.value}"
+    """ "final" or "beat" for rows the bulk path takes, else None (the general path)."""
+    if u.status in _FINAL:
+        return "final"
     if u.status is None or u.status is ES.IN_PROGRESS:
         return "beat"
-    return None
+    return None  # canceled, queued, or a status only the server sets
 
 
-class BulkUpdates(ExecutionQueries):
+def _key(u: ExecutionUpdate) -> Key:
+    return (u.job_id, u.execution_number)
+
+
+class BulkUpdates(BulkOutcomes):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
-        # One group per kind and lease holder: a group is one statement.
-        groups: dict[tuple[str, str], list[int]] = {}
+        if not updates:
+            return []
+        kinds: dict[str, list[int]] = {}
         general: list[int] = []
         seen: set[Key] = set()
         for i, u in enumerate(updates):
-            key = (u.job_id, u.execution_number)
-            kind = _bulk_kind(u) if key not in seen else None
-            seen.add(key)
+            kind = _bulk_kind(u) if _key(u) not in seen else None
+            seen.add(_key(u))
             if kind is None:
                 general.append(i)
             else:
-                groups.setdefault((kind, u.worker_id or ""), []).append(i)
+                kinds.setdefault(kind, []).append(i)
         out: list[UpdateOutcome | None] = [None] * len(updates)
         async with self._write() as conn:
-            for (kind, _holder), idxs in sorted(groups.items()):
-                batch = [updates[i] for i in idxs]
-                if kind == "beat":
-                    done = await self._bulk_beat(conn, tenant_id, batch)
+            await self._lock_in_key_order(conn, tenant_id, sorted(seen))
+            for kind, idxs in sorted(kinds.items()):
+                batch = sorted((updates[i] for i in idxs), key=_key)
+                if kind == "final":
+                    done = await self._bulk_finish(conn, tenant_id, batch)
                 else:
-                    done = await self._bulk_final(conn, tenant_id, ES(kind[6:]), batch)
-                for i, u in zip(idxs, batch, strict=True):
-                    hit = done.get((u.job_id, u.execution_number))
-                    out[i] = hit or await self._refusal(conn, tenant_id, u)
-            # Rows in key order, so two batches that share rows lock them in the same order and
-            # cannot deadlock; the sort is stable, so repeats of one row keep their order.
-            general.sort(key=lambda i: (updates[i].job_id, updates[i].execution_number))
+                    done = await self._bulk_beat(conn, tenant_id, batch)
+                for i in idxs:
+                    u = updates[i]
+                    out[i] = done.get(_key(u)) or await self._refusal(conn, tenant_id, u)
+            # Stable: repeats of one row keep their order.
+            general.sort(key=lambda i: _key(updates[i]))
             for i in general:
                 out[i] = await self._update_one(conn, tenant_id, updates[i])
         return [o for o in out if o is not None]
 
-    @staticmethod
-    def _match(batch: list[ExecutionUpdate]) -> sa.ColumnElement[bool]:
-        """Rows named by the batch, each at its expected version when it gives one, and held
-        by the batch's worker when it names one (all rows of a batch name the same)."""
-        versioned = [
-            (u.job_id, u.execution_number, u.expected_version)
-            for u in batch
-            if u.expected_version is not None
-        ]
-        loose = [(u.job_id, u.execution_number) for u in batch if u.expected_version is None]
-        conds = []
-        if versioned:
-            cols = (executions.c.job_id, executions.c.execution_number, executions.c.version)
-            conds.append(sa.tuple_(*cols).in_(versioned))
-        if loose:
-            conds.append(sa.tuple_(executions.c.job_id, executions.c.execution_number).in_(loose))
-        match = sa.or_(*conds)
-        holder = batch[0].worker_id
-        return match if holder is None else sa.and_(match, executions.c.worker_id == holder)
+    # executions ---------------------------------------------------------------------------------
+    async def _lock_in_key_order(
+        self, conn: AsyncConnection, tenant_id: str, keys: list[Key]
+    ) -> None:
+        """Lock every execution the batch names, in key order, before writing any of them, so
+        that two batches sharing rows cannot deadlock (the UPDATEs lock in plan order)."""
+        named = self._per_row("named", _KEY_COLUMNS, list(keys))
+        await conn.execute(
+            sa.select(executions.c.job_id)
+            .join(named, self._same_execution(named))
+            .where(executions.c.tenant_id == tenant_id)
+            .order_by(executions.c.job_id, executions.c.execution_number)
+            .with_for_update(of=executions)
+        )
 
     @staticmethod
-    def _kill_requested() -> Any:
-        """The job's kill order, answered with every write so the worker learns of it."""
-        return (
-            sa.select(jobs.c.kill_requested_at).where(jobs.c.id == executions.c.job_id)
-        ).scalar_subquery()
+    def _same_execution(u: sa.FromClause) -> sa.ColumnElement[bool]:
+        return sa.and_(
+            executions.c.job_id == u.c.job_id,
+            executions.c.execution_number == u.c.execution_number,
+        )
 
-    def _live(self, tenant_id: str) -> list[sa.ColumnElement[bool]]:
+    def _updates(self, batch: list[ExecutionUpdate]) -> sa.FromClause:
+        return self._per_row(
+            "u",
+            _UPDATE_COLUMNS,
+            [
+                (
+                    u.job_id,
+                    u.execution_number,
+                    u.expected_version,
+                    u.worker_id,
+                    u.status.value if u.status else None,
+                    u.status_details,
+                    u.exit_code,
+                    u.lease_s,
+                )
+                for u in batch
+            ],
+        )
+
+    def _fenced(self, tenant_id: str, u: sa.FromClause) -> list[sa.ColumnElement[bool]]:
+        """The fencing of `_update_one`, per row: in progress, lease alive, at the expected
+        version and held by the named worker, each when the row gives one."""
         return [
+            self._same_execution(u),
             executions.c.tenant_id == tenant_id,
             executions.c.status == ES.IN_PROGRESS.value,
             executions.c.lease_expires_at > self._now(),
+            sa.or_(u.c.expected_version.is_(None), executions.c.version == u.c.expected_version),
+            sa.or_(u.c.worker_id.is_(None), executions.c.worker_id == u.c.worker_id),
         ]
 
-    async def _bulk_final(
-        self,
-        conn: AsyncConnection,
-        tenant_id: str,
-        status: ExecutionStatus,
-        batch: list[ExecutionUpdate],
+    async def _write_executions(
+        self, conn: AsyncConnection, stmt: sa.Update
     ) -> dict[Key, UpdateOutcome]:
-        now = self._now()
+        kill = sa.select(jobs.c.kill_requested_at).where(jobs.c.id == executions.c.job_id)
         result = await conn.execute(
-            sa.update(executions)
-            .where(*self._live(tenant_id), self._match(batch))
-            .values(
-                status=status.value,
-                version=executions.c.version + 1,
-                last_updated_at=now,
-                completed_at=now,
-                lease_expires_at=None,
-            )
-            .returning(executions, self._kill_requested().label("kill_requested_at"))
+            stmt.returning(executions, kill.scalar_subquery().label("kill_requested_at"))
         )
         done = {}
         for r in result.mappings():
             ex = rows.execution_from(r)
-            cancel = r["kill_requested_at"] is not None
-            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(ex, True, cancel)
-        if done:
-            await conn.execute(
-                sa.update(jobs)
-                .where(sa.tuple_(jobs.c.id, jobs.c.attempts).in_(list(done)))
-                .values(status=job_status_for(status).value, completed_at=now, updated_at=now)
+            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(
+                ex, True, r["kill_requested_at"] is not None
             )
         return done
 
     async def _bulk_beat(
         self, conn: AsyncConnection, tenant_id: str, batch: list[ExecutionUpdate]
     ) -> dict[Key, UpdateOutcome]:
-        result = await conn.execute(
+        """Heartbeats and progress reports: renew each lease by the row's own `lease_s`, or the
+        one the execution has; keep a result or error on the job."""
+        u = self._updates(batch)
+        lease = sa.func.coalesce(u.c.lease_s, executions.c.lease_s)
+        done = await self._write_executions(
+            conn,
             sa.update(executions)
-            .where(*self._live(tenant_id), self._match(batch))
+            .where(*self._fenced(tenant_id, u))
             .values(
                 version=executions.c.version + 1,
                 last_updated_at=self._now(),
-                lease_expires_at=self._now_plus(executions.c.lease_s),
-            )
-            .returning(executions, self._kill_requested().label("kill_requested_at"))
+                lease_expires_at=self._now_plus(lease),
+                lease_s=lease,
+                status_details=sa.func.coalesce(u.c.status_details, executions.c.status_details),
+                exit_code=sa.func.coalesce(u.c.exit_code, executions.c.exit_code),
+            ),
         )
-        done = {}
-        for r in result.mappings():
-            ex = rows.execution_from(r)
-            cancel = r["kill_requested_at"] is not None
-            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(ex, True, cancel)
+        await self._jobs_note(conn, [x for x in batch if _key(x) in done])
+        return done
+
+    async def _bulk_finish(
+        self, conn: AsyncConnection, tenant_id: str, batch: list[ExecutionUpdate]
+    ) -> dict[Key, UpdateOutcome]:
+        """Final statuses: end each execution, then carry it to its job as `_finish_job` does."""
+        u = self._updates(batch)
+        now = self._now()
+        done = await self._write_executions(
+            conn,
+            sa.update(executions)
+            .where(*self._fenced(tenant_id, u))
+            .values(
+                status=u.c.status,
+                version=executions.c.version + 1,
+                last_updated_at=now,
+                completed_at=now,
+                lease_expires_at=None,
+                status_details=sa.func.coalesce(u.c.status_details, executions.c.status_details),
+                exit_code=sa.func.coalesce(u.c.exit_code, executions.c.exit_code),
+            ),
+        )
+        await self._jobs_finish(conn, [x for x in batch if _key(x) in done])
         return done
 
 
-__all__ = ["BulkUpdates"]
+__all__ = ["BulkUpdates", "Key"]

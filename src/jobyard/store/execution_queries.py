@@ -88,8 +88,11 @@ class ExecutionQueries(JobQueries):
             .with_for_update(skip_locked=True)
             .cte("picked")
         )
-        timeout = (
-            sa.select(jobs.c.timeout_s).where(jobs.c.id == executions.c.job_id).scalar_subquery()
+        of_job = jobs.c.id == executions.c.job_id
+        timeout = sa.select(jobs.c.timeout_s).where(of_job).scalar_subquery()
+        # The job's own lease length, set at create time, wins over the claim's.
+        lease = sa.func.coalesce(
+            sa.select(jobs.c.lease_s).where(of_job).scalar_subquery(), req.lease_s
         )
         now = self._now()
         stmt = (
@@ -104,8 +107,8 @@ class ExecutionQueries(JobQueries):
                 version=executions.c.version + 1,
                 started_at=now,
                 last_updated_at=now,
-                lease_s=req.lease_s,
-                lease_expires_at=self._now_plus(req.lease_s),
+                lease_s=lease,
+                lease_expires_at=self._now_plus(lease),
                 timeout_at=self._now_plus(timeout),
                 worker_id=req.worker.id,
                 hostname=req.worker.hostname,

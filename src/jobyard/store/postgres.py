@@ -7,10 +7,13 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates
+from jobyard.store.log_queries import LogQueries
+from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
 
@@ -26,7 +29,7 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-class PostgresStore(BulkUpdates):
+class PostgresStore(BulkUpdates, LogQueries, RecordErrorQueries):
     """Claims take rows with `FOR UPDATE SKIP LOCKED`, so nodes and workers never wait on each
     other's picks; every deadline uses the database's `now()`."""
 
@@ -54,6 +57,16 @@ class PostgresStore(BulkUpdates):
         )
         interval = sa.func.make_interval(0, 0, 0, 0, 0, 0, secs)
         return sa.type_coerce(sa.func.now() + interval, UtcDateTime)
+
+    def _per_row(self, name: str, columns: Columns, values: list[tuple[Any, ...]]) -> sa.FromClause:
+        """`unnest($1::uuid[], $2::integer[], ...) AS name(columns)`: one array per column, so
+        the statement reads the same for every batch size and asyncpg prepares it once."""
+        arrays = [
+            sa.bindparam(f"{name}_{column}", [row[i] for row in values], type_=ARRAY(type_))
+            for i, (column, type_) in enumerate(columns)
+        ]
+        cols = [sa.column(column, type_) for column, type_ in columns]
+        return sa.func.unnest(*arrays).table_valued(*cols).render_derived(name, with_types=False)
 
     def _label_condition(self, key: str, value: str) -> sa.ColumnElement[bool]:
         return sa.type_coerce(jobs.c.labels, JSONB).contains({key: value})

@@ -7,6 +7,7 @@ silently overwritten.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -18,7 +19,11 @@ from jobyard.domain.entities import (
     ExecutionUpdate,
     Job,
     KillOrder,
+    LogEntry,
     NewJob,
+    NewLogEntry,
+    NewRecordError,
+    RecordError,
     Tenant,
     UpdateOutcome,
 )
@@ -90,3 +95,52 @@ class Store(Protocol):
 
     async def sweep(self) -> SweepResult:
         """Time out expired leases and in-progress timeouts, and release due scheduled jobs."""
+
+    # following a job: logs, record errors, URL signing keys
+    async def log_append(
+        self,
+        tenant_id: str,
+        job_id: str,
+        execution_number: int,
+        entries: Sequence[NewLogEntry],
+        worker_id: str | None = None,
+    ) -> tuple[int, int] | None: ...
+
+    async def log_list(
+        self,
+        tenant_id: str,
+        job_id: str,
+        *,
+        after: int | None,
+        limit: int,
+        execution_number: int | None = None,
+    ) -> list[LogEntry]: ...
+
+    async def log_trim(
+        self, tenant_id: str, job_id: str, execution_number: int, keep: int, marker: str
+    ) -> int: ...
+
+    async def record_error_append(
+        self,
+        tenant_id: str,
+        job_id: str,
+        execution_number: int,
+        errors: Sequence[NewRecordError],
+        worker_id: str | None = None,
+    ) -> int | None: ...
+
+    async def record_error_list(
+        self,
+        tenant_id: str,
+        job_id: str,
+        *,
+        after_id: str | None,
+        limit: int,
+        resolved: bool | None = None,
+    ) -> list[RecordError]: ...
+
+    async def record_error_resolve(
+        self, tenant_id: str, job_id: str, ids: Sequence[str] | None
+    ) -> int: ...
+
+    async def signing_key(self, tenant_id: str, key_id: str | None = None) -> tuple[str, str]: ...

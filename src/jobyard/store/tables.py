@@ -76,6 +76,7 @@ jobs = sa.Table(
     sa.Column("result", Json, nullable=True),
     sa.Column("error", Json, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("log_seq", sa.BigInteger, nullable=False, server_default="0"),  # last log seq given
     sa.Column("kill_requested_at", UtcDateTime, nullable=True),
     sa.Column("kill_requested_by", sa.String(64), nullable=True),
     sa.Column("kill_force", sa.Boolean, nullable=True),
@@ -120,6 +121,7 @@ executions = sa.Table(
     sa.Column("hostname", sa.String(255), nullable=True),
     sa.Column("pid", sa.Integer, nullable=True),
     sa.Column("exit_code", sa.Integer, nullable=True),
+    sa.Column("log_lines", sa.BigInteger, nullable=False, server_default="0"),  # ever appended
     sa.Index(
         "ix_executions_claim",
         "tenant_id",
@@ -142,4 +144,47 @@ executions = sa.Table(
         postgresql_where=sa.text("status = 'in_progress' AND timeout_at IS NOT NULL"),
         sqlite_where=sa.text("status = 'in_progress' AND timeout_at IS NOT NULL"),
     ),
+)
+
+# Follow-a-job tables (migration 0002) -------------------------------------------------------------
+
+log_entries = sa.Table(
+    "log_entries",
+    metadata,
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("execution_number", sa.Integer, nullable=False),
+    sa.Column("ts", UtcDateTime, nullable=False),
+    sa.Column("source", sa.String(8), nullable=False),
+    sa.Column("data", sa.Text, nullable=False),
+    sa.Index("ix_log_entries_execution", "job_id", "execution_number", "seq"),
+)
+
+record_errors = sa.Table(
+    "record_errors",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("execution_number", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(200), nullable=True),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("source", sa.String(200), nullable=True),
+    sa.Column("data", Json, nullable=True),
+    sa.Column("retriable", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Index("ix_record_errors_job", "job_id", "id"),
+)
+
+signing_keys = sa.Table(
+    "signing_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("retired_at", UtcDateTime, nullable=True),
+    sa.Index("ix_signing_keys_tenant", "tenant_id", "created_at"),
 )

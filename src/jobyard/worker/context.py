@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from jobyard.client.models import ClaimedExecution
+from jobyard.worker.job_output import JobOutput
 
 
 @dataclass
@@ -22,6 +24,9 @@ class JobContext:
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
     lease_lost: bool = False
     settled: bool = False  # its final report is on its way; heartbeats stop
+    output: JobOutput = field(default_factory=JobOutput, repr=False)
+    # set on the worker's loop with the kill order, for the runtime's own waiting
+    cancelled_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property
     def job_id(self) -> str:
@@ -53,3 +58,19 @@ class JobContext:
 
     def request_cancel(self) -> None:
         self._cancel.set()
+
+    def log(self, message: str, *, source: str = "stdout") -> None:
+        """Add a line to the job's log (sent in batches; `logging` output is captured too)."""
+        self.output.log(message, source)
+
+    def record_error(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        source: str | None = None,
+        data: Any = None,
+        retriable: bool = False,
+    ) -> None:
+        """Report one record that could not be processed, with the record as `data`."""
+        self.output.record_error(message, code=code, source=source, data=data, retriable=retriable)

@@ -3,6 +3,8 @@
 One asyncio loop runs four kinds of task: a claimer (batched, long-polled claims with prefetch),
 `concurrency` runners (each runs one handler at a time: async handlers as tasks, sync handlers in
 threads), a heartbeat that renews every held lease, and the outbox that sends all updates.
+An execution counts against `concurrency + prefetch` from its claim until its outcome is handed
+to the outbox, not until the server has answered: the next claim overlaps the last completions.
 SIGTERM (or a first SIGINT) stops claiming, hands unstarted jobs back at once, and lets running
 handlers finish within `grace_s`; a second SIGINT stops at once.
 """
@@ -10,6 +12,7 @@ handlers finish within `grace_s`; a second SIGINT stops at once.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import os
@@ -21,10 +24,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from jobyard.client.async_client import AsyncClient
-from jobyard.client.errors import JobyardClientError
+from jobyard.client.errors import ApiError, JobyardClientError
 from jobyard.client.models import BatchResult, ExecutionUpdate, WorkerInfo
 from jobyard.worker import outcomes
 from jobyard.worker.context import JobContext
+from jobyard.worker.job_output import CaptureHandler, current_output
 from jobyard.worker.outbox import Outbox
 
 log = logging.getLogger("jobyard.worker")
@@ -32,6 +36,11 @@ log = logging.getLogger("jobyard.worker")
 Handler = Callable[[JobContext], Any]
 H = TypeVar("H", bound=Handler)
 Key = tuple[str, int]
+OUTPUT_INTERVAL_S = 0.25
+MAX_LOG_BATCH = 5000
+MAX_ERROR_BATCH = 2000
+
+CLAIM_LINGER_S = 0.005
 
 
 class Worker:
@@ -44,6 +53,7 @@ class Worker:
         lease_s: int = 30,
         wait_s: float = 10.0,
         grace_s: float = 30.0,
+        kill_grace_s: float = 10.0,
         url: str | None = None,
         api_key: str | None = None,
         worker_id: str | None = None,
@@ -54,6 +64,7 @@ class Worker:
         self.lease_s = lease_s
         self.wait_s = wait_s
         self.grace_s = grace_s
+        self.kill_grace_s = kill_grace_s
         self.url = url
         self.api_key = api_key
         hostname = socket.gethostname()
@@ -63,13 +74,15 @@ class Worker:
             pid=os.getpid(),
         )
         self.handlers: dict[str, Handler] = {}
+        self._output_locks: dict[Key, asyncio.Lock] = {}
         self._held: dict[Key, JobContext] = {}
         self._tasks: dict[Key, asyncio.Task[Any]] = {}
         self._fresh_state()
 
     def _fresh_state(self) -> None:
         self._ready: asyncio.Queue[JobContext] = asyncio.Queue()
-        self._room = asyncio.Event()  # set whenever a held execution is let go
+        self._room = asyncio.Event()  # set whenever a held execution is settled or let go
+        self._active = 0  # held executions not settled yet: what counts against the capacity
         self._stopping = asyncio.Event()
         self._hard_stop = asyncio.Event()
 
@@ -102,8 +115,12 @@ class Worker:
             self._install_signals()
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="jobyard-handler")
         async with AsyncClient(self.url, self.api_key) as client:
+            self._client = client
             outbox = Outbox(client, self._on_result)
             outbox.start()
+            capture = CaptureHandler()
+            logging.getLogger().addHandler(capture)
+            sender = asyncio.create_task(self._output_loop(), name="jobyard-output")
             claimer = asyncio.create_task(self._claim_loop(client), name="jobyard-claimer")
             beat = asyncio.create_task(self._heartbeat_loop(outbox), name="jobyard-heartbeat")
             runners = [
@@ -116,8 +133,10 @@ class Worker:
             await self._stopping.wait()
             code = await self._shutdown(claimer, runners, outbox)
             beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
+            sender.cancel()
+            await asyncio.gather(beat, sender, return_exceptions=True)
             await outbox.close()
+            logging.getLogger().removeHandler(capture)
         pool.shutdown(wait=False, cancel_futures=True)
         return code
 
@@ -137,13 +156,20 @@ class Worker:
 
     async def _claim_loop(self, client: AsyncClient) -> None:
         types = sorted(self.handlers)
+        capacity = self.concurrency + self.prefetch
+        worthwhile = max(1, capacity // 2)
         backoff = 0.5
         while True:
-            room = self.concurrency + self.prefetch - len(self._held)
-            if room <= 0:
+            room = capacity - self._active
+            # Claim at once when a runner would otherwise wait; else only a batch worth a request,
+            # so that a steady flow of completions does not become a flood of one-job claims.
+            if room <= 0 or (room < worthwhile and not self._ready.empty()):
                 self._room.clear()
                 await self._room.wait()
                 continue
+            if room < capacity:  # quick handlers free many places at once: wait for them
+                await asyncio.sleep(CLAIM_LINGER_S)
+                room = capacity - self._active
             try:
                 claimed = await client.claim(
                     self.queues,
@@ -162,6 +188,7 @@ class Worker:
             for c in claimed:
                 ctx = JobContext(c)
                 self._held[(c.job_id, c.execution_number)] = ctx
+                self._active += 1
                 self._ready.put_nowait(ctx)
 
     async def _runner(self, outbox: Outbox, pool: ThreadPoolExecutor) -> None:
@@ -172,39 +199,53 @@ class Worker:
                 self._settle(key, outbox, outcomes.cancelled() if not ctx.lease_lost else None)
                 continue
             outcome = await self._execute(ctx, pool)
+            await self._flush_output(ctx)  # the lines written before the end come first
             self._settle(key, outbox, None if ctx.lease_lost else outcome)
 
     async def _execute(self, ctx: JobContext, pool: ThreadPoolExecutor) -> outcomes.Outcome:
+        """Run the handler; a kill order cancels it, and one it ignores for `kill_grace_s` is
+        abandoned (a thread cannot be killed: it runs on, but nothing it reports is sent)."""
         handler = self.handlers[ctx.type]
         key = (ctx.job_id, ctx.execution_number)
+        work: asyncio.Future[Any]
+        if inspect.iscoroutinefunction(handler):
+            work = asyncio.create_task(_call_async(handler, ctx))
+            self._tasks[key] = work
+        else:
+            scope = contextvars.copy_context()
+            scope.run(current_output.set, ctx.output)
+            work = asyncio.get_running_loop().run_in_executor(pool, scope.run, handler, ctx)
+        watchdog = asyncio.create_task(self._kill_deadline(ctx))
         try:
-            if inspect.iscoroutinefunction(handler):
-                task: asyncio.Task[Any] = asyncio.create_task(_call_async(handler, ctx))
-                self._tasks[key] = task
-                try:
-                    value = await task
-                finally:
-                    self._tasks.pop(key, None)
-            else:
-                loop = asyncio.get_running_loop()
-                value = await loop.run_in_executor(pool, handler, ctx)
+            done, _ = await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watchdog.cancel()
+            self._tasks.pop(key, None)
+        if work not in done:
+            log.warning(
+                "job %s: the handler ignored the kill order for %.0f s; abandoning it",
+                ctx.job_id,
+                self.kill_grace_s,
+            )
+            work.cancel()
+            return outcomes.cancelled("the handler did not stop in time and was abandoned")
+        try:
+            value = work.result()
         except asyncio.CancelledError:
-            if ctx.cancelled:
-                return outcomes.cancelled()
-            raise
-        except Exception as exc:
-            if ctx.cancelled:
-                return outcomes.cancelled()
-            return outcomes.from_exception(exc)
-        if ctx.cancelled:
             return outcomes.cancelled()
-        return outcomes.from_return(value)
+        except Exception as exc:
+            return outcomes.cancelled() if ctx.cancelled else outcomes.from_exception(exc)
+        return outcomes.cancelled() if ctx.cancelled else outcomes.from_return(value)
+
+    async def _kill_deadline(self, ctx: JobContext) -> None:
+        await ctx.cancelled_event.wait()
+        await asyncio.sleep(self.kill_grace_s)
 
     def _settle(self, key: Key, outbox: Outbox, outcome: outcomes.Outcome | None) -> None:
         """Report the end of an execution; it leaves `_held` once the server answered."""
         ctx = self._held.get(key)
         if ctx is not None:
-            ctx.settled = True
+            self._mark_settled(ctx)
         if outcome is None:
             self._release_slot(key)
             return
@@ -218,8 +259,16 @@ class Worker:
         )
         outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
 
+    def _mark_settled(self, ctx: JobContext) -> None:
+        """Its last report is decided: heartbeats stop, and its place may be claimed again."""
+        if not ctx.settled:
+            ctx.settled = True
+            self._active -= 1
+            self._room.set()
+
     def _release_slot(self, key: Key) -> None:
         self._held.pop(key, None)
+        self._output_locks.pop(key, None)
         self._room.set()
 
     async def _heartbeat_loop(self, outbox: Outbox) -> None:
@@ -232,6 +281,47 @@ class Worker:
                 outbox.send(
                     ExecutionUpdate(job_id=job_id, execution_number=number, worker_id=self.info.id)
                 )
+
+    async def _output_loop(self) -> None:
+        """Send what handlers wrote, every OUTPUT_INTERVAL_S."""
+        while True:
+            await asyncio.sleep(OUTPUT_INTERVAL_S)
+            for ctx in list(self._held.values()):
+                if ctx.output.pending():
+                    await self._send_output(ctx)
+
+    async def _flush_output(self, ctx: JobContext, attempts: int = 5) -> None:
+        for _ in range(attempts):
+            if not ctx.output.pending():
+                return
+            if not await self._send_output(ctx):
+                await asyncio.sleep(0.5)
+        if ctx.output.pending():
+            log.warning("job %s: could not deliver all of its output", ctx.job_id)
+
+    async def _send_output(self, ctx: JobContext) -> bool:
+        """One batch of the context's lines and record errors; False when it could not go."""
+        lock = self._output_locks.setdefault((ctx.job_id, ctx.execution_number), asyncio.Lock())
+        async with lock:
+            logs, errors = ctx.output.take(MAX_LOG_BATCH, MAX_ERROR_BATCH)
+            try:
+                if logs:
+                    await self._client.append_logs(
+                        ctx.job_id, ctx.execution_number, logs, self.info.id
+                    )
+                    logs = []
+                if errors:
+                    await self._client.append_record_errors(
+                        ctx.job_id, ctx.execution_number, errors, self.info.id
+                    )
+            except ApiError as exc:  # refused (the execution is no longer ours): drop it
+                log.warning("job %s: output refused: %s", ctx.job_id, exc)
+                return True
+            except JobyardClientError as exc:
+                log.warning("job %s: cannot send output yet: %s", ctx.job_id, exc)
+                ctx.output.put_back(logs, errors)
+                return False
+            return True
 
     def _on_result(self, result: BatchResult) -> None:
         ctx = self._held.get((result.job_id, result.execution_number))
@@ -247,6 +337,7 @@ class Worker:
 
     def _cancel(self, ctx: JobContext) -> None:
         ctx.request_cancel()
+        ctx.cancelled_event.set()
         task = self._tasks.get((ctx.job_id, ctx.execution_number))
         if task is not None:
             task.cancel()
@@ -283,7 +374,7 @@ class Worker:
         if ctx.settled:
             return
         ctx.lease_lost = True  # nothing it reports later is ours to send
-        ctx.settled = True
+        self._mark_settled(ctx)
         self._cancel(ctx)
         key = (ctx.job_id, ctx.execution_number)
         update = ExecutionUpdate(
@@ -296,4 +387,5 @@ class Worker:
 
 
 async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:
+    current_output.set(ctx.output)  # this task's own context: `logging` lands in its job
     return await handler(ctx)

@@ -71,8 +71,14 @@ def check_json(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def check_json_value(value: Any) -> Any:
+    _check_json(value, "", 1)
+    return value
+
+
 Text = Annotated[str, AfterValidator(check_text)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(check_json)]
+JsonValue = Annotated[Any, AfterValidator(check_json_value)]
 AwareDatetime = Annotated[datetime, AfterValidator(utc_time)]
 Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/@-]+$")]

@@ -1,0 +1,60 @@
+"""Conformance: log entries, on both backends."""
+
+from __future__ import annotations
+
+from jobyard.domain.entities import NewLogEntry
+from jobyard.store import Store
+from tests.store.builders import add_job, claim_one
+
+MARK = "[{} dropped]"
+
+
+def lines(n: int, prefix: str = "line") -> list[NewLogEntry]:
+    return [NewLogEntry("stdout", f"{prefix} {i}") for i in range(n)]
+
+
+async def test_appends_get_gap_free_seqs_per_job(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    ex = await claim_one(store, tenant_id)
+    assert await store.log_append(tenant_id, job.id, 1, lines(3)) == (3, 3)
+    assert await store.log_append(tenant_id, job.id, 1, lines(2, "more")) == (5, 5)
+    got = await store.log_list(tenant_id, job.id, after=0, limit=100)
+    assert [e.seq for e in got] == [1, 2, 3, 4, 5]
+    assert [e.data for e in got] == ["line 0", "line 1", "line 2", "more 0", "more 1"]
+    assert {e.execution_number for e in got} == {ex.execution_number}
+    assert all(e.ts.tzinfo is not None for e in got)
+
+
+async def test_reads_after_a_seq_or_the_newest(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    await store.log_append(tenant_id, job.id, 1, lines(10))
+    after = await store.log_list(tenant_id, job.id, after=4, limit=3)
+    assert [e.seq for e in after] == [5, 6, 7]
+    newest = await store.log_list(tenant_id, job.id, after=None, limit=3)
+    assert [e.seq for e in newest] == [8, 9, 10]
+
+
+async def test_appends_need_the_execution_its_tenant_and_its_holder(
+    store: Store, tenant_id: str, other_tenant_id: str
+) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    assert await store.log_append(tenant_id, job.id, 2, lines(1)) is None
+    assert await store.log_append(other_tenant_id, job.id, 1, lines(1)) is None
+    assert await store.log_list(other_tenant_id, job.id, after=0, limit=10) == []
+
+
+async def test_trim_keeps_the_newest_and_says_how_many_went(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    await store.log_append(tenant_id, job.id, 1, lines(10))
+    assert await store.log_trim(tenant_id, job.id, 1, 4, MARK) == 7
+    got = await store.log_list(tenant_id, job.id, after=0, limit=100)
+    assert [e.data for e in got] == ["[7 dropped]", "line 7", "line 8", "line 9"]
+    assert got[0].source == "system"
+    await store.log_append(tenant_id, job.id, 1, lines(3, "late"))
+    await store.log_trim(tenant_id, job.id, 1, 4, MARK)
+    got = await store.log_list(tenant_id, job.id, after=0, limit=100)
+    assert [e.data for e in got] == ["[10 dropped]", "late 0", "late 1", "late 2"]
+    assert [e.seq for e in got] == sorted(e.seq for e in got)

@@ -1,0 +1,62 @@
+"""Conformance: record errors and URL signing keys, on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobyard.domain.entities import NewRecordError
+from jobyard.store import Store
+from tests.store.builders import add_job, claim_one
+
+
+def errors(n: int) -> list[NewRecordError]:
+    return [
+        NewRecordError(
+            f"bad record {i}", code="E1", source="import", data={"row": i}, retriable=i % 2 == 0
+        )
+        for i in range(n)
+    ]
+
+
+async def test_append_page_and_resolve(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    assert await store.record_error_append(tenant_id, job.id, 1, errors(5)) == 5
+    first = await store.record_error_list(tenant_id, job.id, after_id=None, limit=3)
+    rest = await store.record_error_list(tenant_id, job.id, after_id=first[-1].id, limit=3)
+    assert [e.data for e in first + rest] == [{"row": i} for i in range(5)]
+    assert [e.retriable for e in first] == [True, False, True]
+    assert await store.record_error_resolve(tenant_id, job.id, [first[0].id]) == 1
+    assert await store.record_error_resolve(tenant_id, job.id, [first[0].id]) == 0
+    open_ = await store.record_error_list(
+        tenant_id, job.id, after_id=None, limit=10, resolved=False
+    )
+    assert len(open_) == 4
+    assert await store.record_error_resolve(tenant_id, job.id, None) == 4
+    done = await store.record_error_list(tenant_id, job.id, after_id=None, limit=10, resolved=True)
+    assert len(done) == 5
+    assert all(e.resolved_at is not None for e in done)
+
+
+async def test_errors_stay_in_their_tenant(
+    store: Store, tenant_id: str, other_tenant_id: str
+) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    assert await store.record_error_append(other_tenant_id, job.id, 1, errors(1)) is None
+    await store.record_error_append(tenant_id, job.id, 1, errors(2))
+    assert await store.record_error_list(other_tenant_id, job.id, after_id=None, limit=9) == []
+    assert await store.record_error_resolve(other_tenant_id, job.id, None) == 0
+
+
+async def test_signing_keys_are_per_tenant_and_stable(
+    store: Store, tenant_id: str, other_tenant_id: str
+) -> None:
+    kid, secret = await store.signing_key(tenant_id)
+    assert await store.signing_key(tenant_id) == (kid, secret)
+    assert await store.signing_key(tenant_id, kid) == (kid, secret)
+    other = await store.signing_key(other_tenant_id)
+    assert other[0] != kid
+    assert other[1] != secret
+    with pytest.raises(KeyError):
+        await store.signing_key(other_tenant_id, kid)
