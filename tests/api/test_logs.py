@@ -22,9 +22,15 @@ def append(c: httpx.Client, ex: JSON, lines: list[str], source: str = "stdout") 
     return last
 
 
-def read_sse(c: httpx.Client, job_id: str, headers: dict[str, str] | None = None) -> list[Any]:
-    """Every event of a tail until it ends: (id, entry) pairs, then ("end", None)."""
-    events: list[Any] = []
+def read_sse(
+    c: httpx.Client,
+    job_id: str,
+    headers: dict[str, str] | None = None,
+    events: list[Any] | None = None,
+) -> list[Any]:
+    """Every event of a tail until it ends: (id, entry) pairs, then ("end", None). With
+    `events`, each is appended there as it arrives."""
+    events = [] if events is None else events
     with c.stream("GET", f"/v1/jobs/{job_id}/logs/stream", headers=headers, timeout=60) as r:
         assert r.status_code == 200, r.read()
         assert r.headers["content-type"].startswith("text/event-stream")
