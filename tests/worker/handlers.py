@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -114,3 +115,6 @@ def polite(ctx: JobContext) -> None:
         ctx.log(f"tick {i}")
         i += 1
     ctx.log("stopping as asked")
+
+
+worker.command("command", [sys.executable, str(Path(__file__).with_name("command.py"))])

@@ -25,6 +25,8 @@ class JobContext:
     lease_lost: bool = False
     settled: bool = False  # its final report is on its way; heartbeats stop
     output: JobOutput = field(default_factory=JobOutput, repr=False)
+    exit_code: int | None = None  # set by the process runner
+    process_id: int | None = None  # the command's pid, when the process runner runs one
     # set on the worker's loop with the kill order, for the runtime's own waiting
     cancelled_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 

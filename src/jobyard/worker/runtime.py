@@ -19,7 +19,7 @@ import os
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -30,6 +30,7 @@ from jobyard.worker import outcomes
 from jobyard.worker.context import JobContext
 from jobyard.worker.job_output import CaptureHandler, current_output
 from jobyard.worker.outbox import Outbox
+from jobyard.worker.process import TERM_GRACE_S, run_command
 
 log = logging.getLogger("jobyard.worker")
 
@@ -97,6 +98,27 @@ class Worker:
             return fn
 
         return register
+
+    def command(
+        self,
+        job_type: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: str | None = None,
+        term_grace_s: float = TERM_GRACE_S,
+    ) -> None:
+        """Run the command `argv` as each job of `job_type` (see `jobyard.worker.process`).
+
+        The command is fixed here, never taken from the job: whoever may create jobs must not
+        be able to choose what runs on the worker. The job's params reach it in JOBYARD_PARAMS.
+        """
+
+        async def run(ctx: JobContext) -> dict[str, int]:
+            code = await run_command(ctx, argv, env=env, cwd=cwd, term_grace_s=term_grace_s)
+            return {"exit_code": code}
+
+        self.handler(job_type)(run)
 
     # running -------------------------------------------------------------------------------
     def run(self) -> int:
@@ -255,6 +277,7 @@ class Worker:
             status=outcome.status,
             result=outcome.result,
             error=outcome.error,
+            exit_code=ctx.exit_code if ctx is not None else None,
             worker_id=self.info.id,
         )
         outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
