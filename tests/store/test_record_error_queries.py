@@ -60,3 +60,13 @@ async def test_signing_keys_are_per_tenant_and_stable(
     assert other[1] != secret
     with pytest.raises(KeyError):
         await store.signing_key(other_tenant_id, kid)
+
+
+async def test_any_json_value_is_kept_as_the_record(store: Store, tenant_id: str) -> None:
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    values = [5, 2.5, "text", "12", True, None, [1, "a"], {"nested": {"x": [None]}}]
+    records = [NewRecordError("bad", data=v) for v in values]
+    await store.record_error_append(tenant_id, job.id, 1, records)
+    got = await store.record_error_list(tenant_id, job.id, after_id=None, limit=100)
+    assert [e.data for e in got] == values

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,6 +22,28 @@ from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
+
+
+def _enter_wal(cur: Any, tries: int = 50) -> None:
+    """Switch the file to WAL (once: the mode is kept in the file). Switching needs the file to
+    itself, and SQLite answers "locked" at once, without its busy handler, while another
+    connection is opening it: so try again for a few seconds."""
+    for attempt in range(tries):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.1)
+
+
+def _json_loads(value: str | bytes | float) -> Any:
+    """A JSON column has NUMERIC affinity in SQLite, which stores a top-level JSON number as
+    a number: it comes back as one, not as text to parse."""
+    if isinstance(value, int | float):
+        return value
+    return orjson.loads(value)
 
 
 def _json_dumps(value: Any) -> str:
@@ -40,7 +64,7 @@ class SqliteStore(BulkUpdates, LogQueries, RecordErrorQueries):
         engine = create_async_engine(
             url.replace("sqlite://", "sqlite+aiosqlite://", 1),
             json_serializer=_json_dumps,
-            json_deserializer=orjson.loads,
+            json_deserializer=_json_loads,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -48,7 +72,7 @@ class SqliteStore(BulkUpdates, LogQueries, RecordErrorQueries):
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA busy_timeout=10000")  # first: the next pragma may have to wait
-            cur.execute("PRAGMA journal_mode=WAL")
+            _enter_wal(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
