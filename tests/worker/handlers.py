@@ -118,3 +118,22 @@ def polite(ctx: JobContext) -> None:
 
 
 worker.command("command", [sys.executable, str(Path(__file__).with_name("command.py"))])
+
+
+@worker.handler("report")
+def report(ctx: JobContext) -> dict[str, int]:
+    """Three steps, progress, counters, many log lines and record errors, all as asked."""
+    lines, bad = int(ctx.params["lines"]), int(ctx.params["bad"])
+    with ctx.step("extract") as step:
+        for i in range(lines):
+            ctx.log(f"line {i}")
+        step.result = {"type": "link", "url": "https://example.com/extract"}
+    with ctx.step("transform"):
+        for i in range(bad):
+            ctx.record_error(f"record {i} is bad", code="E_BAD", data={"i": i})
+            if i % 500 == 0:
+                ctx.progress(i, bad, "transforming")
+        ctx.count(success=lines - bad, error=bad, pages=3)
+    ctx.skip_step("load")
+    ctx.progress(bad, bad, "done")
+    return {"lines": lines}

@@ -230,6 +230,9 @@ class ExecutionUpdate(_Send):
     exit_code: int | None = None
     lease_s: int | None = None
     worker_id: str | None = None
+    steps: list[dict[str, Any]] | None = None
+    progress: dict[str, Any] | None = None
+    counters: dict[str, int] | None = None
 
 
 class WorkerInfo(_Send):

@@ -152,6 +152,13 @@ class ExecutionUpdate:
     exit_code: int | None = None
     lease_s: int | None = None
     worker_id: str | None = None
+    steps: list[JSON] | None = None  # each {"name", "status", "result"?, "error"?}
+    progress: JSON | None = None  # {"current", "total", "message"}
+    counters: dict[str, int] | None = None  # increments, e.g. {"num_success": 10}
+
+    def follows(self) -> bool:
+        """True when it reports steps, progress or counters (written to the job row)."""
+        return self.steps is not None or self.progress is not None or bool(self.counters)
 
 
 @dataclass(slots=True)

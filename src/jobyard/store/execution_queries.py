@@ -30,6 +30,7 @@ from jobyard.domain.states import (
     job_status_for,
     sources_for,
 )
+from jobyard.domain.steps import merge_steps
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.protocol import SweepResult
@@ -179,11 +180,35 @@ class ExecutionQueries(JobQueries):
             return await self._refusal(conn, tenant_id, u)
         execution = rows.execution_from(row)
         cancel_requested = row["kill_requested_at"] is not None
+        if u.follows():
+            await self._write_follow(conn, execution, u)
         if terminal:
             await self._finish_job(conn, execution, result=u.result, error=u.error)
         elif u.result is not None or u.error is not None:
             await self._write_job_outcome(conn, execution, u.result, u.error)
         return UpdateOutcome(execution=execution, applied=True, cancel_requested=cancel_requested)
+
+    async def _write_follow(self, conn: AsyncConnection, ex: Execution, u: ExecutionUpdate) -> None:
+        """Steps, progress and counters of an applied update, onto its job: counters are added
+        in SQL (two workers adding 1,000 each end at 2,000); steps are merged under the row's
+        lock, stamped with the database time of the update."""
+        values: dict[str, Any] = {"updated_at": self._now()}
+        for name, n in (u.counters or {}).items():
+            values[name] = jobs.c[name] + n
+        if u.progress is not None:
+            values["progress"] = u.progress
+        if u.steps is not None:
+            current = (
+                await conn.execute(
+                    sa.select(jobs.c.steps).where(jobs.c.id == ex.job_id).with_for_update()
+                )
+            ).scalar_one()
+            values["steps"] = merge_steps(current or [], u.steps, ex.last_updated_at)
+        await conn.execute(
+            sa.update(jobs)
+            .where(jobs.c.id == ex.job_id, jobs.c.attempts == ex.execution_number)
+            .values(**values)
+        )
 
     async def _hand_back(
         self,

@@ -19,6 +19,7 @@ from jobyard.domain.states import (
     ExecutionStatus,
     JobStatus,
 )
+from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.sql_store import SqlStoreBase
 from jobyard.store.tables import executions, jobs
@@ -117,7 +118,7 @@ class JobQueries(SqlStoreBase):
             "idempotency_key": new.idempotency_key,
             "request_hash": req_hash,
             "targets": new.targets,
-            "steps": [{"name": s, "status": "pending"} for s in new.steps],
+            "steps": [new_step(s) for s in new.steps],
         }
 
     async def _insert_rows(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> list[Job]:

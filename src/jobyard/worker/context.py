@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from jobyard.client.models import ClaimedExecution
 from jobyard.worker.job_output import JobOutput
+
+
+@dataclass
+class StepHandle:
+    """The step a `with ctx.step(...)` block runs; set `result` to report one (e.g. a link)."""
+
+    name: str
+    result: dict[str, Any] | None = None
 
 
 @dataclass
@@ -64,6 +74,51 @@ class JobContext:
     def log(self, message: str, *, source: str = "stdout") -> None:
         """Add a line to the job's log (sent in batches; `logging` output is captured too)."""
         self.output.log(message, source)
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[StepHandle]:
+        """`with ctx.step("load") as step:` marks the step in_progress, then succeeded (with
+        `step.result` if set), or failed with the exception (which goes on up)."""
+        handle = StepHandle(name)
+        self.output.step({"name": name, "status": "in_progress"})
+        try:
+            yield handle
+        except BaseException as exc:
+            error = {"code": type(exc).__name__, "title": str(exc) or type(exc).__name__}
+            self.output.step({"name": name, "status": "failed", "error": error})
+            raise
+        report: dict[str, Any] = {"name": name, "status": "succeeded"}
+        if handle.result is not None:
+            report["result"] = handle.result
+        self.output.step(report)
+
+    def skip_step(self, name: str) -> None:
+        self.output.step({"name": name, "status": "skipped"})
+
+    def progress(
+        self, current: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        """The job's progress (the latest report wins); sent with the next batch of updates."""
+        self.output.set_progress({"current": current, "total": total, "message": message})
+
+    def count(
+        self,
+        *,
+        success: int = 0,
+        error: int = 0,
+        ignore: int = 0,
+        export: int = 0,
+        pages: int = 0,
+    ) -> None:
+        """Add to the job's counters (num_success, num_error, ...)."""
+        given = {
+            "success": success,
+            "error": error,
+            "ignore": ignore,
+            "export": export,
+            "pages": pages,
+        }
+        self.output.count({f"num_{k}": v for k, v in given.items() if v})
 
     def record_error(
         self,

@@ -24,6 +24,38 @@ class JobOutput:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     logs: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    progress: dict[str, Any] | None = None
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def step(self, report: dict[str, Any]) -> None:
+        with self._lock:
+            self.steps.append(report)
+
+    def set_progress(self, progress: dict[str, Any]) -> None:
+        with self._lock:
+            self.progress = progress
+
+    def count(self, increments: dict[str, int]) -> None:
+        with self._lock:
+            for name, n in increments.items():
+                self.counters[name] = self.counters.get(name, 0) + n
+
+    def take_follow(self) -> dict[str, Any]:
+        """Steps, progress and counters not sent yet, as update fields (empty when none)."""
+        with self._lock:
+            fields: dict[str, Any] = {}
+            if self.steps:
+                fields["steps"], self.steps = self.steps, []
+            if self.progress is not None:
+                fields["progress"], self.progress = self.progress, None
+            if self.counters:
+                fields["counters"], self.counters = self.counters, {}
+            return fields
+
+    def has_follow(self) -> bool:
+        with self._lock:
+            return bool(self.steps or self.counters) or self.progress is not None
 
     def log(self, data: str, source: str = "stdout") -> None:
         entry = {"source": source, "data": data, "ts": datetime.now(UTC).isoformat()}

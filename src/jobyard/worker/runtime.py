@@ -76,6 +76,7 @@ class Worker:
         )
         self.handlers: dict[str, Handler] = {}
         self._output_locks: dict[Key, asyncio.Lock] = {}
+        self._outbox: Outbox | None = None
         self._held: dict[Key, JobContext] = {}
         self._tasks: dict[Key, asyncio.Task[Any]] = {}
         self._fresh_state()
@@ -140,6 +141,7 @@ class Worker:
             self._client = client
             outbox = Outbox(client, self._on_result)
             outbox.start()
+            self._outbox = outbox
             capture = CaptureHandler()
             logging.getLogger().addHandler(capture)
             sender = asyncio.create_task(self._output_loop(), name="jobyard-output")
@@ -279,6 +281,7 @@ class Worker:
             error=outcome.error,
             exit_code=ctx.exit_code if ctx is not None else None,
             worker_id=self.info.id,
+            **(ctx.output.take_follow() if ctx is not None else {}),
         )
         outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
 
@@ -312,6 +315,16 @@ class Worker:
             for ctx in list(self._held.values()):
                 if ctx.output.pending():
                     await self._send_output(ctx)
+                if ctx.output.has_follow() and not ctx.settled and self._outbox is not None:
+                    follow = ctx.output.take_follow()
+                    self._outbox.send(
+                        ExecutionUpdate(
+                            job_id=ctx.job_id,
+                            execution_number=ctx.execution_number,
+                            worker_id=self.info.id,
+                            **follow,
+                        )
+                    )
 
     async def _flush_output(self, ctx: JobContext, attempts: int = 5) -> None:
         for _ in range(attempts):

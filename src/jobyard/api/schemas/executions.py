@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -114,6 +114,33 @@ class ClaimOut(Answer):
     executions: list[ClaimedOut]
 
 
+class StepError(Request):
+    code: Text | None = Field(None, max_length=200)
+    title: Text | None = Field(None, max_length=1000)
+    detail: Text | None = Field(None, max_length=10_000)
+
+
+class StepReport(Request):
+    """A step's new state; the job's other steps stay as they are."""
+
+    name: Name
+    status: Literal["pending", "in_progress", "succeeded", "failed", "skipped"]
+    result: JsonObject | None = Field(None, description='e.g. {"type": "link", "url": ...}')
+    error: StepError | None = None
+
+
+Amount = Annotated[int, Field(ge=0, le=10**15)] | Annotated[float, Field(ge=0, le=1e15)]
+
+
+class Progress(Request):
+    current: Amount
+    total: Amount | None = None
+    message: Text | None = Field(None, max_length=1000)
+
+
+Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
+
+
 class UpdateFields(Request):
     status: ReportableStatus | None = None
     expected_version: int | None = Field(None, ge=0, le=INT32_MAX)
@@ -123,10 +150,19 @@ class UpdateFields(Request):
     exit_code: Int32 | None = None
     lease_s: int | None = Field(None, ge=1, le=12 * 3600)
     worker_id: Text | None = Field(None, max_length=200)
+    steps: list[StepReport] | None = Field(None, max_length=1000)
+    progress: Progress | None = None
+    counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
+        None, description="Increments, added to the job's counters."
+    )
 
     def to_update(self, job_id: str, execution_number: int) -> ExecutionUpdate:
         data = self.model_dump(exclude={"job_id", "execution_number"})
         data["status"] = ExecutionStatus(self.status) if self.status else None
+        if self.progress is not None:
+            data["progress"] = self.progress.model_dump()
+        if self.steps is not None:
+            data["steps"] = [s.model_dump(exclude_none=True) for s in self.steps]
         return ExecutionUpdate(job_id=job_id, execution_number=execution_number, **data)
 
 
