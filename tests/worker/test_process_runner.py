@@ -38,6 +38,9 @@ def test_output_and_exit_codes(tenant: Tenant, tmp_path: Path) -> None:
         assert c.get_job(good.id).result == {"exit_code": 0}
         (failed,) = c.list_executions(bad.id)
         assert failed.exit_code == 3
+        assert failed.pid is not None
+        assert failed.pid != w.pid, "the execution shows the command's pid, not the worker's"
+        assert failed.hostname
         error = c.get_job(bad.id).error
         assert error is not None
         assert "exited with code 3" in error["message"]

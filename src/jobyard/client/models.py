@@ -233,6 +233,8 @@ class ExecutionUpdate(_Send):
     steps: list[dict[str, Any]] | None = None
     progress: dict[str, Any] | None = None
     counters: dict[str, int] | None = None
+    pid: int | None = None
+    hostname: str | None = None
 
 
 class WorkerInfo(_Send):

@@ -155,6 +155,8 @@ class ExecutionUpdate:
     steps: list[JSON] | None = None  # each {"name", "status", "result"?, "error"?}
     progress: JSON | None = None  # {"current", "total", "message"}
     counters: dict[str, int] | None = None  # increments, e.g. {"num_success": 10}
+    pid: int | None = None  # the process running it, when not the worker's own (a command)
+    hostname: str | None = None
 
     def follows(self) -> bool:
         """True when it reports steps, progress or counters (written to the job row)."""

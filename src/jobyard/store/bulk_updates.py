@@ -42,8 +42,8 @@ _KEY_COLUMNS: Columns = (("job_id", Id), ("execution_number", sa.Integer()))
 
 def _bulk_kind(u: ExecutionUpdate) -> str | None:
     """ "final" or "beat" for rows the bulk path takes, else None (the general path)."""
-    if u.follows():
-        return None  # steps, progress and counters are written row by row, onto the job
+    if u.follows() or u.pid is not None or u.hostname is not None:
+        return None  # steps, progress, counters and process identity go row by row
     if u.status in _FINAL:
         return "final"
     if u.status is None or u.status is ES.IN_PROGRESS:

@@ -169,6 +169,10 @@ class ExecutionQueries(JobQueries):
             values["status_details"] = u.status_details
         if u.exit_code is not None:
             values["exit_code"] = u.exit_code
+        if u.pid is not None:
+            values["pid"] = u.pid
+        if u.hostname is not None:
+            values["hostname"] = u.hostname
         result = await conn.execute(
             sa.update(executions)
             .where(*conds)

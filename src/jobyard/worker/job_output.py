@@ -27,6 +27,7 @@ class JobOutput:
     steps: list[dict[str, Any]] = field(default_factory=list)
     progress: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=dict)
+    pid: int | None = None  # a command's pid, to report once
 
     def step(self, report: dict[str, Any]) -> None:
         with self._lock:
@@ -51,11 +52,13 @@ class JobOutput:
                 fields["progress"], self.progress = self.progress, None
             if self.counters:
                 fields["counters"], self.counters = self.counters, {}
+            if self.pid is not None:
+                fields["pid"], self.pid = self.pid, None
             return fields
 
     def has_follow(self) -> bool:
         with self._lock:
-            return bool(self.steps or self.counters) or self.progress is not None
+            return bool(self.steps or self.counters) or (self.progress, self.pid) != (None, None)
 
     def log(self, data: str, source: str = "stdout") -> None:
         entry = {"source": source, "data": data, "ts": datetime.now(UTC).isoformat()}

@@ -71,6 +71,7 @@ async def run_command(
         start_new_session=True,
     )
     ctx.process_id = proc.pid
+    ctx.output.pid = proc.pid  # the execution shows the command's pid
     assert proc.stdout is not None
     assert proc.stderr is not None
     pumps = asyncio.gather(_pump(proc.stdout, ctx, "stdout"), _pump(proc.stderr, ctx, "stderr"))

@@ -150,6 +150,8 @@ class UpdateFields(Request):
     exit_code: Int32 | None = None
     lease_s: int | None = Field(None, ge=1, le=12 * 3600)
     worker_id: Text | None = Field(None, max_length=200)
+    pid: Int32 | None = Field(None, ge=0, description="The process running it, if not the worker")
+    hostname: Text | None = Field(None, max_length=255)
     steps: list[StepReport] | None = Field(None, max_length=1000)
     progress: Progress | None = None
     counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
