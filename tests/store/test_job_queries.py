@@ -70,9 +70,9 @@ async def test_insert_many_answers_queued_jobs_each_with_execution_one(
         assert (job.max_attempts, job.timeout_s) == (5, 60)
         assert job.status is JobStatus.QUEUED
         assert job.attempts == 1
-        assert job.steps == [
-            {"name": "fetch", "status": "pending"},
-            {"name": "load", "status": "pending"},
+        assert [(s["name"], s["status"], s["started_at"]) for s in job.steps] == [
+            ("fetch", "pending", None),
+            ("load", "pending", None),
         ]
         assert set(job.counters.values()) == {0}
         assert before - timedelta(seconds=1) <= job.created_at <= await store.now()
