@@ -90,6 +90,11 @@ def test_everything_a_job_reports_is_shown_exactly(tenant: Tenant, tmp_path: Pat
     got = cli(tenant, "errors", job.id, "--download", str(errors_file), "--format", "csv")
     assert got.returncode == 0, got.stderr
     assert len(errors_file.read_text().splitlines()) == BAD + 1
+    watch = cli(tenant, "watch", job.id)
+    assert watch.returncode == 0, watch.stderr
+    assert "succeeded" in watch.stdout
+    assert f"error={BAD}" in watch.stdout
+    assert f"line {LINES - 1}" in watch.stdout
     tail = cli(tenant, "logs", job.id, "--follow")
     assert tail.returncode == 0, tail.stderr
     assert tail.stdout.splitlines() == [f"line {i}" for i in range(LINES)]
