@@ -401,3 +401,35 @@ def test_batch_of_updates_is_bounded(client: httpx.Client) -> None:
     assert error_of(client.post("/v1/executions/batch", json={"updates": []}), 422)
     r = client.post("/v1/executions/batch", json={"updates": [update] * 1001})
     assert error_of(r, 422)["field"] == "updates"
+
+
+def test_a_long_poll_answers_a_new_kill_order_for_its_worker_at_once(
+    client: httpx.Client,
+) -> None:
+    job = create_job(client)
+    ex = claim_one(client, worker={"id": "busy-worker"})
+    result: list[JSON] = []
+
+    def wait_for_orders() -> None:
+        params: dict[str, str | int] = {"queues": "default", "wait_s": 10}
+        result.append(client.get("/v1/workers/busy-worker/kill-orders", params=params).json())
+
+    poll = threading.Thread(target=wait_for_orders)
+    poll.start()
+    time.sleep(0.3)
+    asked = time.monotonic()
+    assert client.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
+    poll.join(15)
+    assert time.monotonic() - asked < 2
+    assert result[0]["cancel_requested"] == [
+        {"job_id": ex["job_id"], "execution_number": ex["execution_number"]}
+    ]
+    # a kill order the worker was already told of is in every answer, but ends no wait early
+    started = time.monotonic()
+    body = {"queues": ["default"], "wait_s": 1, "worker": {"id": "busy-worker"}}
+    again = client.post("/v1/claims", json=body).json()
+    assert time.monotonic() - started >= 0.9
+    assert again["executions"] == []
+    assert len(again["cancel_requested"]) == 1
+    other = client.get("/v1/workers/someone-else/kill-orders", params={"queues": "default"})
+    assert other.json() == {"cancel_requested": []}

@@ -67,3 +67,33 @@ def test_a_handler_that_ignores_the_order_is_abandoned_after_the_grace(
         (execution,) = c.list_executions(job.id)
         assert execution.status == "canceled"
         assert [e.data for e in c.iter_logs(job.id)] == ["about to ignore you"]
+
+
+def test_a_kill_order_is_pushed_to_a_busy_worker_before_its_next_renewal(
+    tenant: Tenant, marks: Path, tmp_path: Path
+) -> None:
+    # Leases of 60 s: renewals only every 20 s, so a quick stop proves the push.
+    env = {"JOBYARD_TEST_MARKS": str(marks), "JOBYARD_TEST_LEASE_S": "60"}
+    with Client(tenant.server.url, tenant.admin_key) as c:
+        first = c.create_job("polite", queue="push", priority=1)
+        second = c.create_job("polite", queue="push")
+        w = start_worker(
+            tenant.server.url, tenant.admin_key, "push", tmp_path / "w.log", concurrency=1, env=env
+        )
+        try:
+            wait_for(lambda: len(ran(marks, "started")) == 1, 30, "the first job to start")
+            # with one place and one prefetched, the worker has no room: it waits on kill orders
+            wait_for(lambda: c.get_job(second.id).status == "in_progress", 10, "the prefetch")
+            time.sleep(0.5)
+            asked = time.monotonic()
+            c.cancel_job(first.id)
+            wait_status(c, first.id, "canceled", 15)
+            assert time.monotonic() - asked < 3
+            # the place it frees goes to the prefetched job, which is cancelled the same way
+            wait_for(lambda: len(ran(marks, "started")) == 2, 10, "the second job to start")
+            asked = time.monotonic()
+            c.cancel_job(second.id)
+            wait_status(c, second.id, "canceled", 15)
+            assert time.monotonic() - asked < 3
+        finally:
+            stop(w)

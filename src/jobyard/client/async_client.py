@@ -16,10 +16,12 @@ from jobyard.client.errors import ConnectionFailed, error_from
 from jobyard.client.models import (
     ApiKey,
     BatchResult,
+    ClaimAnswer,
     ClaimedExecution,
     CreatedKey,
     CreatedTenant,
     Execution,
+    ExecutionRef,
     ExecutionUpdate,
     FileUrl,
     Job,
@@ -142,6 +144,30 @@ class AsyncClient:
         call = calls.claim(
             queues, types=types, max=max, lease_s=lease_s, wait_s=wait_s, worker=worker
         )
+        return await self._run(call, timeout=wait_s + 30)
+
+    async def claim_answer(
+        self,
+        queues: Sequence[str],
+        *,
+        types: Sequence[str] | None = None,
+        max: int = 1,
+        lease_s: int = 30,
+        wait_s: float = 0,
+        worker: WorkerInfo | None = None,
+    ) -> ClaimAnswer:
+        """As `claim`, with the kill orders for `worker` too (`max` 0: wait for those only)."""
+        call = calls.claim_answer(
+            queues, types=types, max=max, lease_s=lease_s, wait_s=wait_s, worker=worker
+        )
+        return await self._run(call, timeout=wait_s + 30)
+
+    async def kill_orders(
+        self, worker_id: str, queues: Sequence[str], wait_s: float = 0
+    ) -> list[ExecutionRef]:
+        """Executions `worker_id` holds whose jobs have a kill order; with `wait_s`, waits for
+        a new one."""
+        call = calls.kill_orders(worker_id, queues, wait_s)
         return await self._run(call, timeout=wait_s + 30)
 
     async def update_execution(self, update: ExecutionUpdate) -> UpdateResult:

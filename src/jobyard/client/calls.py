@@ -19,10 +19,12 @@ from pydantic import BaseModel
 from jobyard.client.models import (
     ApiKey,
     BatchResult,
+    ClaimAnswer,
     ClaimedExecution,
     CreatedKey,
     CreatedTenant,
     Execution,
+    ExecutionRef,
     ExecutionUpdate,
     FileUrl,
     Job,
@@ -46,7 +48,7 @@ class Call(Generic[T]):
     path: str
     parse: Callable[[httpx.Response], T]
     json: Any = None
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str | list[str]] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -141,6 +143,26 @@ def claim(
     if worker is not None:
         body["worker"] = worker.body()
     return Call("POST", "/v1/claims", _items(ClaimedExecution, "executions"), json=body)
+
+
+def claim_answer(
+    queues: Sequence[str],
+    *,
+    types: Sequence[str] | None,
+    max: int,
+    lease_s: int,
+    wait_s: float,
+    worker: WorkerInfo | None,
+) -> Call[ClaimAnswer]:
+    """The same request as `claim`, read whole (with the worker's kill orders)."""
+    c = claim(queues, types=types, max=max, lease_s=lease_s, wait_s=wait_s, worker=worker)
+    return Call("POST", "/v1/claims", _model(ClaimAnswer), json=c.json)
+
+
+def kill_orders(worker_id: str, queues: Sequence[str], wait_s: float) -> Call[list[ExecutionRef]]:
+    params: dict[str, str | list[str]] = {"queues": list(queues), "wait_s": str(wait_s)}
+    path = f"/v1/workers/{segment(worker_id)}/kill-orders"
+    return Call("GET", path, _items(ExecutionRef, "cancel_requested"), params=params)
 
 
 def update_execution(update: ExecutionUpdate) -> Call[UpdateResult]:

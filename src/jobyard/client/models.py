@@ -101,6 +101,18 @@ class ClaimedExecution(_Answer):
     lease_expires_at: datetime | None = None
 
 
+class ExecutionRef(_Answer):
+    job_id: str
+    execution_number: int
+
+
+class ClaimAnswer(_Answer):
+    """A claim's whole answer: the executions leased, and the kill orders for the worker."""
+
+    executions: list[ClaimedExecution]
+    cancel_requested: list[ExecutionRef] = Field(default_factory=list)
+
+
 class BatchError(_Answer):
     code: str
     message: str

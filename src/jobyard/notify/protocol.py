@@ -18,3 +18,8 @@ class Notifier(Protocol):
 
 def queue_topic(tenant_id: str, queue: str) -> str:
     return f"{tenant_id}:{queue}"
+
+
+def kill_topic(tenant_id: str, worker_id: str) -> str:
+    """Published when a kill order is registered on an execution this worker holds."""
+    return f"kill:{tenant_id}:{worker_id}"

@@ -9,7 +9,7 @@ from jobyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, P
 from jobyard.domain.ids import is_id
 from jobyard.domain.states import WORKER_REPORTABLE
 from jobyard.domain.states import ExecutionStatus as ES
-from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
@@ -29,28 +29,41 @@ class ExecutionService:
 
     async def claim(
         self, principal: Principal, req: ClaimRequest, wait_s: float
-    ) -> list[ClaimedExecution]:
+    ) -> tuple[list[ClaimedExecution], list[tuple[str, int]]]:
+        """Lease up to `req.max` executions, waiting up to `wait_s` for work. With a worker id,
+        the answer also names the executions that worker holds whose jobs got a kill order,
+        and a kill order wakes the wait: the long-poll is the worker's push channel. `max` 0
+        waits for kill orders only (a worker with no room)."""
         principal.require(Op.EXECUTION_CLAIM)
         if not req.queues:
             raise InvalidInput("queues must name at least one queue", field="queues")
-        if not 1 <= req.max <= MAX_CLAIM:
-            raise InvalidInput(f"max must be between 1 and {MAX_CLAIM}", field="max")
+        if not 0 <= req.max <= MAX_CLAIM:
+            raise InvalidInput(f"max must be between 0 and {MAX_CLAIM}", field="max")
         if not 1 <= req.lease_s <= MAX_LEASE_S:
             raise InvalidInput(f"lease_s must be between 1 and {MAX_LEASE_S}", field="lease_s")
         if not 0 <= wait_s <= MAX_WAIT_S:
             raise InvalidInput(f"wait_s must be between 0 and {MAX_WAIT_S:g}", field="wait_s")
         if principal.queues is not None and not set(req.queues) <= set(principal.queues):
             raise Forbidden("this key may not claim from those queues")
-        topics = [queue_topic(principal.tenant_id, q) for q in req.queues]
+        tenant, worker = principal.tenant_id, req.worker.id
+        topics = [queue_topic(tenant, q) for q in req.queues] if req.max else []
+        if worker:
+            topics.append(kill_topic(tenant, worker))
         deadline = time.monotonic() + wait_s
+        known = await self.store.execution_kill_orders(tenant, worker) if worker else []
+        kills = known
         while True:
-            claimed = await self.store.execution_claim(principal.tenant_id, req)
+            claimed = await self.store.execution_claim(tenant, req) if req.max else []
             remaining = deadline - time.monotonic()
-            if claimed or remaining <= 0:
+            # Kill orders the worker could know already do not end the wait, or a worker
+            # whose handler is slow to stop would spin; one registered since does, at once.
+            if claimed or remaining <= 0 or set(kills) - set(known):
                 for c in claimed:
                     metrics.EXECUTIONS_CLAIMED.labels(c.execution.queue).inc()
-                return claimed
-            await self.notifier.wait(topics, min(remaining, POLL_S))
+                return claimed, kills
+            woke = await self.notifier.wait(topics, min(remaining, POLL_S))
+            if worker and woke:
+                kills = await self.store.execution_kill_orders(tenant, worker)
 
     async def update(self, principal: Principal, update: ExecutionUpdate) -> UpdateOutcome:
         """One update; a refusal becomes NotFound or Conflict (409 with the current state)."""

@@ -12,7 +12,8 @@ from jobyard.domain.entities import Execution, Job, KillOrder, NewJob
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.filters import MAX_PAGE, JobFilter
 from jobyard.domain.ids import is_id
-from jobyard.notify.protocol import Notifier, queue_topic
+from jobyard.domain.states import JobStatus
+from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
@@ -97,7 +98,11 @@ class JobService:
         order = KillOrder(
             requested_at=now, requested_by=principal.key_id, force=force, reason=reason
         )
-        return await self.store.job_cancel(principal.tenant_id, job_id, order)
+        job = await self.store.job_cancel(principal.tenant_id, job_id, order)
+        holder = job.latest_execution.worker_id if job.latest_execution else None
+        if job.status is JobStatus.CANCELING and holder:
+            await self.notifier.publish({kill_topic(job.tenant_id, holder)})  # wake its poll
+        return job
 
     async def retry(self, principal: Principal, job_id: str) -> Job:
         principal.require(Op.JOB_RETRY)

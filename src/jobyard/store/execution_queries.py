@@ -122,6 +122,21 @@ class ExecutionQueries(JobQueries):
         claimed.sort(key=lambda x: (-x.priority, x.available_at, x.job_id))
         return claimed
 
+    async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
+        """The running executions `worker_id` holds whose jobs have a kill order waiting."""
+        stmt = (
+            sa.select(executions.c.job_id, executions.c.execution_number)
+            .join(jobs, jobs.c.id == executions.c.job_id)
+            .where(
+                executions.c.tenant_id == tenant_id,
+                executions.c.status == ES.IN_PROGRESS.value,
+                executions.c.worker_id == worker_id,
+                jobs.c.kill_requested_at.is_not(None),
+            )
+        )
+        async with self._read() as conn:
+            return [(str(r.job_id), int(r.execution_number)) for r in await conn.execute(stmt)]
+
     # worker updates ----------------------------------------------------------------------------
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]

@@ -85,6 +85,9 @@ class Store(Protocol):
 
     # executions
     async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]: ...
+    async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
+        """The running executions a worker holds whose jobs have a kill order waiting."""
+
     async def execution_claim(
         self, tenant_id: str, req: ClaimRequest
     ) -> list[ClaimedExecution]: ...

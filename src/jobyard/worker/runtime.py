@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from jobyard.client.async_client import AsyncClient
 from jobyard.client.errors import ApiError, JobyardClientError
-from jobyard.client.models import BatchResult, ExecutionUpdate, WorkerInfo
+from jobyard.client.models import BatchResult, ExecutionRef, ExecutionUpdate, WorkerInfo
 from jobyard.worker import outcomes
 from jobyard.worker.context import JobContext
 from jobyard.worker.job_output import CaptureHandler, current_output
@@ -188,14 +188,13 @@ class Worker:
             # Claim at once when a runner would otherwise wait; else only a batch worth a request,
             # so that a steady flow of completions does not become a flood of one-job claims.
             if room <= 0 or (room < worthwhile and not self._ready.empty()):
-                self._room.clear()
-                await self._room.wait()
+                await self._await_room(client)
                 continue
             if room < capacity:  # quick handlers free many places at once: wait for them
                 await asyncio.sleep(CLAIM_LINGER_S)
                 room = capacity - self._active
             try:
-                claimed = await client.claim(
+                answer = await client.claim_answer(
                     self.queues,
                     types=types,
                     max=min(room, 500),
@@ -203,6 +202,8 @@ class Worker:
                     wait_s=self.wait_s,
                     worker=self.info,
                 )
+                claimed = answer.executions
+                self._kill_orders(answer.cancel_requested)
                 backoff = 0.5
             except JobyardClientError as exc:
                 log.warning("claim failed, trying again: %s", exc)
@@ -214,6 +215,31 @@ class Worker:
                 self._held[(c.job_id, c.execution_number)] = ctx
                 self._active += 1
                 self._ready.put_nowait(ctx)
+
+    async def _await_room(self, client: AsyncClient) -> None:
+        """Wait for a free place; meanwhile long-poll for kill orders (a claim of nothing), so
+        that a kill order reaches a busy worker at once, not at its next lease renewal."""
+        self._room.clear()
+        room = asyncio.create_task(self._room.wait())
+        assert self.info.id is not None
+        poll = asyncio.create_task(client.kill_orders(self.info.id, self.queues, self.wait_s))
+        try:
+            await asyncio.wait({room, poll}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            room.cancel()
+            poll.cancel()  # a claim of nothing: safe to drop half-way
+        if poll.done() and not poll.cancelled() and poll.exception() is None:
+            self._kill_orders(poll.result())
+        elif poll.done() and not poll.cancelled():
+            log.warning("waiting for kill orders failed: %s", poll.exception())
+            await asyncio.sleep(1.0)
+
+    def _kill_orders(self, refs: list[ExecutionRef]) -> None:
+        for ref in refs:
+            ctx = self._held.get((ref.job_id, ref.execution_number))
+            if ctx is not None and not ctx.cancelled:
+                log.info("job %s: kill order", ref.job_id)
+                self._cancel(ctx)
 
     async def _runner(self, outbox: Outbox, pool: ThreadPoolExecutor) -> None:
         while True:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
 from jobyard.api.deps import App, Caller
 from jobyard.api.schemas.executions import (
@@ -19,18 +19,43 @@ from jobyard.api.schemas.executions import (
     ClaimIn,
     ClaimOut,
     ExecutionOut,
+    ExecutionRef,
+    KillOrdersOut,
     UpdateIn,
     UpdateOut,
 )
+from jobyard.domain.entities import ClaimRequest, WorkerIdentity
 
 router = APIRouter(tags=["workers"])
 
 
 @router.post("/v1/claims", response_model=ClaimOut)
 async def claim(body: ClaimIn, jy: App, caller: Caller) -> ClaimOut:
-    """Lease up to `max` executions from `queues`; with `wait_s`, wait for work up to that long."""
-    claimed = await jy.executions.claim(caller, body.to_request(), body.wait_s)
-    return ClaimOut.model_construct(executions=[ClaimedOut.of(c) for c in claimed])
+    """Lease up to `max` executions from `queues`; with `wait_s`, wait for work up to that long.
+    With `worker.id`, also answers (and wakes for) kill orders on executions that worker holds."""
+    claimed, kills = await jy.executions.claim(caller, body.to_request(), body.wait_s)
+    return ClaimOut.model_construct(
+        executions=[ClaimedOut.of(c) for c in claimed],
+        cancel_requested=[
+            ExecutionRef.model_construct(job_id=j, execution_number=n) for j, n in kills
+        ],
+    )
+
+
+@router.get("/v1/workers/{worker_id}/kill-orders", response_model=KillOrdersOut)
+async def wait_for_kill_orders(
+    worker_id: Annotated[str, Path(max_length=200)],
+    queues: Annotated[list[str], Query(min_length=1, max_length=100)],
+    jy: App,
+    caller: Caller,
+    wait_s: Annotated[float, Query(ge=0, le=30)] = 0,
+) -> KillOrdersOut:
+    """The executions `worker_id` holds whose jobs have a kill order; with `wait_s`, waits until
+    a new one is registered (a busy worker's push channel: it needs no renewal to learn it)."""
+    req = ClaimRequest(queues=queues, max=0, worker=WorkerIdentity(id=worker_id))
+    _, kills = await jy.executions.claim(caller, req, wait_s)
+    refs = [ExecutionRef.model_construct(job_id=j, execution_number=n) for j, n in kills]
+    return KillOrdersOut.model_construct(cancel_requested=refs)
 
 
 @router.patch("/v1/jobs/{job_id}/executions/{execution_number}", response_model=UpdateOut)

@@ -110,8 +110,21 @@ class ClaimedOut(Answer):
         )
 
 
+class ExecutionRef(Answer):
+    job_id: str
+    execution_number: int
+
+
+class KillOrdersOut(Answer):
+    cancel_requested: list[ExecutionRef]
+
+
 class ClaimOut(Answer):
     executions: list[ClaimedOut]
+    cancel_requested: list[ExecutionRef] = Field(
+        default_factory=list,
+        description="Executions held by `worker.id` whose jobs have a kill order waiting.",
+    )
 
 
 class StepError(Request):
