@@ -14,7 +14,7 @@ from jobyard.service.runtime import Jobyard
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer jy_...`")
 
 
-def get_jobyard(request: Request) -> Jobyard:
+async def get_jobyard(request: Request) -> Jobyard:  # async: no trip to the threadpool
     jy = request.app.state.jobyard
     assert isinstance(jy, Jobyard)
     return jy
@@ -26,7 +26,7 @@ async def get_principal(
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer":
         raise Unauthenticated("send an API key as `Authorization: Bearer <key>`")
-    return await get_jobyard(request).auth.authenticate(creds.credentials)
+    return await (await get_jobyard(request)).auth.authenticate(creds.credentials)
 
 
 App = Annotated[Jobyard, Depends(get_jobyard)]

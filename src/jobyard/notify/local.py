@@ -4,6 +4,25 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+
+class Listener:
+    """A registration that outlives one wait: see `LocalNotifier.listen`."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    async def wait(self, timeout_s: float) -> bool:
+        """True when something was published since the last wait (or the registration)."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.event.wait()
+        except TimeoutError:
+            return False
+        self.event.clear()
+        return True
 
 
 class LocalNotifier:
@@ -27,6 +46,26 @@ class LocalNotifier:
             for ev in self._waiters.get(topic, ()):
                 ev.set()
 
+    @asynccontextmanager
+    async def listen(self, topics: list[str]) -> AsyncIterator[Listener]:
+        """Register for `topics` now, so nothing published from here on is missed, however
+        long the caller takes before it waits."""
+        listener = Listener()
+        for t in topics:
+            self._waiters[t].add(listener.event)
+        try:
+            yield listener
+        finally:
+            self._forget(topics, listener.event)
+
+    def _forget(self, topics: list[str], ev: asyncio.Event) -> None:
+        for t in topics:
+            bucket = self._waiters.get(t)
+            if bucket is not None:
+                bucket.discard(ev)
+                if not bucket:
+                    del self._waiters[t]
+
     async def wait(self, topics: list[str], timeout_s: float) -> bool:
         ev = asyncio.Event()
         for t in topics:
@@ -38,9 +77,4 @@ class LocalNotifier:
         except TimeoutError:
             return False
         finally:
-            for t in topics:
-                bucket = self._waiters.get(t)
-                if bucket is not None:
-                    bucket.discard(ev)
-                    if not bucket:
-                        del self._waiters[t]
+            self._forget(topics, ev)

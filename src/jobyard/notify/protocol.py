@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from jobyard.notify.local import Listener
 
 
 class Notifier(Protocol):
@@ -11,6 +15,10 @@ class Notifier(Protocol):
 
     async def publish(self, topics: set[str]) -> None:
         """Announce that each topic has news (for claims: `tenant:queue` has work)."""
+
+    def listen(self, topics: list[str]) -> AbstractAsyncContextManager[Listener]:
+        """Register for `topics` until the block ends; its `wait` misses nothing published
+        after the registration."""
 
     async def wait(self, topics: list[str], timeout_s: float) -> bool:
         """Wait until one of `topics` is published or `timeout_s` passes; True when published."""

@@ -136,16 +136,16 @@ class LogService:
     async def _follow(
         self, tenant_id: str, job_id: str, after: int, poll_s: float
     ) -> AsyncIterator[LogEntry]:
-        topic = [log_topic(tenant_id, job_id)]
-        while True:
-            job = await self.store.job_get(tenant_id, job_id)
-            finished = job is None or job.status in TERMINAL_JOB
-            sent = 0
-            async for entry in self._pages(tenant_id, job_id, after, None):
-                yield entry
-                after = entry.seq
-                sent += 1
-            if finished:
-                return  # read after the job ended: nothing written before the end is missed
-            if not sent:
-                await self.notifier.wait(topic, poll_s)
+        async with self.notifier.listen([log_topic(tenant_id, job_id)]) as news:
+            while True:
+                job = await self.store.job_get(tenant_id, job_id)
+                finished = job is None or job.status in TERMINAL_JOB
+                sent = 0
+                async for entry in self._pages(tenant_id, job_id, after, None):
+                    yield entry
+                    after = entry.seq
+                    sent += 1
+                if finished:
+                    return  # read after the job ended: nothing written before it is missed
+                if not sent:
+                    await news.wait(poll_s)  # registered before the read: no append is missed
