@@ -39,14 +39,8 @@ class LogQueries(SqlStoreBase):
         """Append entries to an execution's log. Answers the last seq given and how many lines
         the execution has had in all; None when the execution does not exist (or, with
         `worker_id`, is held by another worker)."""
+        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id)
         async with self._write() as conn:
-            cond = [
-                executions.c.tenant_id == tenant_id,
-                executions.c.job_id == job_id,
-                executions.c.execution_number == execution_number,
-            ]
-            if worker_id is not None:
-                cond.append(executions.c.worker_id == worker_id)
             lines = (
                 await conn.execute(
                     sa.update(executions)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from jobyard.domain.entities import NewRecordError, RecordError
 from jobyard.domain.ids import new_id
 from jobyard.store.sql_store import SqlStoreBase
-from jobyard.store.tables import executions, record_errors, signing_keys
+from jobyard.store.tables import record_errors, signing_keys
 
 
 def _record_error(r: Any) -> RecordError:
@@ -39,13 +39,7 @@ class RecordErrorQueries(SqlStoreBase):
         worker_id: str | None = None,
     ) -> int | None:
         """Add errors to an execution; None when it does not exist (or is another worker's)."""
-        cond = [
-            executions.c.tenant_id == tenant_id,
-            executions.c.job_id == job_id,
-            executions.c.execution_number == execution_number,
-        ]
-        if worker_id is not None:
-            cond.append(executions.c.worker_id == worker_id)
+        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id)
         async with self._write() as conn:
             found = (await conn.execute(sa.select(sa.literal(1)).where(*cond))).first()
             if found is None:

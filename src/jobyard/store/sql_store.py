@@ -20,7 +20,7 @@ from jobyard.domain.entities import ApiKey, Tenant
 from jobyard.domain.errors import Conflict
 from jobyard.domain.ids import new_id
 from jobyard.store import rows
-from jobyard.store.tables import api_keys, tenants
+from jobyard.store.tables import api_keys, executions, tenants
 from jobyard.store.types import UtcDateTime
 
 
@@ -49,6 +49,20 @@ class SqlStoreBase(ABC):
     @abstractmethod
     def _now_plus(self, seconds: sa.ColumnElement[Any] | float) -> sa.ColumnElement[datetime]:
         """The database clock plus `seconds` (a number or a column), as a SQL expression."""
+
+    @staticmethod
+    def _execution_named(
+        tenant_id: str, job_id: str, execution_number: int, worker_id: str | None
+    ) -> list[sa.ColumnElement[bool]]:
+        """The conditions naming one execution of the tenant, held by `worker_id` if given."""
+        cond = [
+            executions.c.tenant_id == tenant_id,
+            executions.c.job_id == job_id,
+            executions.c.execution_number == execution_number,
+        ]
+        if worker_id is not None:
+            cond.append(executions.c.worker_id == worker_id)
+        return cond
 
     async def now(self) -> datetime:
         async with self._read() as conn:
