@@ -227,3 +227,18 @@ def test_concurrent_tenants_with_one_name_make_one(live_server: Server) -> None:
         with ThreadPoolExecutor(8) as pool:
             codes = sorted(pool.map(create, range(8)))
         assert codes == [201] + [409] * 7
+
+
+def test_keys_travel_as_bearer_or_key_never_in_the_url(tenant: Tenant) -> None:
+    with httpx.Client(base_url=tenant.server.url) as anonymous:
+        ok = anonymous.get("/v1/jobs", headers={"Authorization": f"Key {tenant.admin_key}"})
+        assert ok.status_code == 200
+        for name in ("api_key", "key", "token", "access_token"):
+            r = anonymous.get(
+                "/v1/jobs/00000000-0000-7000-8000-000000000000",
+                params={name: tenant.admin_key},
+                headers={"Authorization": f"Bearer {tenant.admin_key}"},
+            )
+            assert error_of(r, 400)["code"] == "invalid_query", name
+        bad = anonymous.get("/v1/jobs", headers={"Authorization": "Basic abc"})
+        assert error_of(bad, 401)["code"] == "unauthenticated"

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from jobyard.domain.errors import Unauthenticated
+from jobyard.domain.errors import InvalidQuery, Unauthenticated
 from jobyard.service.auth import Principal
 from jobyard.service.runtime import Jobyard
 
@@ -20,13 +20,24 @@ async def get_jobyard(request: Request) -> Jobyard:  # async: no trip to the thr
     return jy
 
 
+KEY_PARAMS = frozenset({"api_key", "apikey", "key", "token", "access_token", "authorization"})
+
+
 async def get_principal(
     request: Request,
     creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    if creds is None or creds.scheme.lower() != "bearer":
+    if KEY_PARAMS & {k.lower() for k in request.query_params}:
+        # URLs end up in logs, histories and referrers: a key there is a leaked key.
+        raise InvalidQuery("send the API key in the Authorization header, never in the URL")
+    token = creds.credentials if creds is not None else None
+    if token is None:
+        scheme, _, value = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() == "key" and value.strip():
+            token = value.strip()  # Posit Connect's scheme, for its clients
+    if token is None:
         raise Unauthenticated("send an API key as `Authorization: Bearer <key>`")
-    return await (await get_jobyard(request)).auth.authenticate(creds.credentials)
+    return await (await get_jobyard(request)).auth.authenticate(token)
 
 
 App = Annotated[Jobyard, Depends(get_jobyard)]
