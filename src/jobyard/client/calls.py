@@ -181,14 +181,27 @@ def update_executions(updates: Sequence[ExecutionUpdate]) -> Call[list[BatchResu
     return Call("POST", "/v1/executions/batch", _items(BatchResult, "results"), json=body)
 
 
+def _append(
+    job_id: str,
+    number: int,
+    what: str,
+    field: str,
+    items: Sequence[Mapping[str, Any]],
+    worker_id: str | None,
+    answer: str,
+) -> Call[int]:
+    """A worker's batched append to one execution (log entries or record errors)."""
+    body: dict[str, Any] = {field: list(items)}
+    if worker_id is not None:
+        body["worker_id"] = worker_id
+    path = f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}/{what}"
+    return Call("POST", path, lambda r: int(r.json()[answer]), json=body)
+
+
 def append_logs(
     job_id: str, number: int, entries: Sequence[Mapping[str, Any]], worker_id: str | None
 ) -> Call[int]:
-    body: dict[str, Any] = {"entries": list(entries)}
-    if worker_id is not None:
-        body["worker_id"] = worker_id
-    path = f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}/logs"
-    return Call("POST", path, lambda r: int(r.json()["last_seq"]), json=body)
+    return _append(job_id, number, "logs", "entries", entries, worker_id, "last_seq")
 
 
 def read_logs(
@@ -205,11 +218,7 @@ def read_logs(
 def append_record_errors(
     job_id: str, number: int, errors: Sequence[Mapping[str, Any]], worker_id: str | None
 ) -> Call[int]:
-    body: dict[str, Any] = {"errors": list(errors)}
-    if worker_id is not None:
-        body["worker_id"] = worker_id
-    path = f"/v1/jobs/{segment(job_id)}/executions/{segment(number)}/record-errors"
-    return Call("POST", path, lambda r: int(r.json()["added"]), json=body)
+    return _append(job_id, number, "record-errors", "errors", errors, worker_id, "added")
 
 
 def list_record_errors(
