@@ -70,6 +70,7 @@ class Job:
     labels: dict[str, str] = field(default_factory=dict)
     parent_id: str | None = None
     owner: str | None = None
+    collaborators: list[str] = field(default_factory=list)
     scheduled_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
@@ -110,6 +111,7 @@ class NewJob:
     idempotency_key: str | None = None
     targets: list[str] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    collaborators: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -196,6 +198,15 @@ class ApiKey:
     expires_at: datetime | None = None
     is_system: bool = False
     queues: list[str] | None = None
+    type: str = "api"  # or "aws-sigv4"
+    subject: str | None = None  # whom it speaks for; None: the key itself (its id)
+    things: list[str] | None = None
+    secret_enc: str | None = None  # aws-sigv4 only: the secret, encrypted at rest
+
+    @property
+    def owner(self) -> str:
+        """The name jobs made with this key are owned by; a rotated key keeps it."""
+        return self.subject or self.id
 
 
 @dataclass(slots=True)

@@ -31,6 +31,12 @@ class Principal:
     role: Role
     is_system: bool = False
     queues: tuple[str, ...] | None = None
+    things: tuple[str, ...] | None = None
+    subject: str = ""  # whom the key speaks for (jobs are owned by it); "" means key_id
+
+    @property
+    def owner(self) -> str:
+        return self.subject or self.key_id
 
     def require(self, op: Op) -> None:
         if not allowed(self.role, op):
@@ -78,6 +84,8 @@ class AuthService:
             role=Role(key.role),
             is_system=key.is_system,
             queues=tuple(key.queues) if key.queues is not None else None,
+            things=tuple(key.things) if key.things is not None else None,
+            subject=key.owner,
         )
 
     async def create_key(

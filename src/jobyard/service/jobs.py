@@ -43,7 +43,7 @@ class JobService:
             raise PayloadTooLarge(f"at most {MAX_BATCH} jobs in one batch", field="jobs")
         await self._check_parents(principal, new_jobs)
         created = await self.store.job_insert_many(
-            principal.tenant_id, principal.key_id, [(j, request_hash(j)) for j in new_jobs]
+            principal.tenant_id, principal.owner, [(j, request_hash(j)) for j in new_jobs]
         )
         topics = {
             queue_topic(job.tenant_id, job.queue)

@@ -108,6 +108,7 @@ class JobQueries(SqlStoreBase):
             "labels": new.labels,
             "parent_id": new.parent_id,
             "owner": owner,
+            "collaborators": new.collaborators,
             "scheduled_at": new.scheduled_at,
             "due_at": new.scheduled_at,
             "max_attempts": new.max_attempts,

@@ -64,6 +64,7 @@ def job_from(row: RowMapping | dict[str, Any], latest: Execution | None = None) 
         labels=row["labels"] or {},
         parent_id=str(row["parent_id"]) if row["parent_id"] else None,
         owner=row["owner"],
+        collaborators=row["collaborators"] or [],
         scheduled_at=row["scheduled_at"],
         started_at=row["started_at"],
         completed_at=row["completed_at"],
@@ -102,4 +103,8 @@ def key_from(row: RowMapping) -> ApiKey:
         expires_at=row["expires_at"],
         is_system=bool(row["is_system"]),
         queues=row["queues"],
+        type=row["type"],
+        subject=row["subject"],
+        things=row["things"],
+        secret_enc=row["secret_enc"],
     )

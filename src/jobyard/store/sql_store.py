@@ -131,6 +131,10 @@ class SqlStoreBase(ABC):
                     queues=key.queues,
                     created_at=key.created_at,
                     expires_at=key.expires_at,
+                    type=key.type,
+                    subject=key.subject,
+                    things=key.things,
+                    secret_enc=key.secret_enc,
                 )
             )
 

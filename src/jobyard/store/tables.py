@@ -35,6 +35,12 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("expires_at", UtcDateTime, nullable=True),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
+    # "api" (a bearer key) or "aws-sigv4" (an access key id and a secret for signed requests)
+    sa.Column("type", sa.String(16), nullable=False, server_default="api"),
+    # whom the key speaks for: jobs are owned by a subject, so a rotated key keeps its jobs
+    sa.Column("subject", sa.String(64), nullable=True),
+    sa.Column("things", Json, nullable=True),  # device names a worker key may act for
+    sa.Column("secret_enc", sa.Text, nullable=True),  # aws-sigv4: the secret, encrypted
     sa.UniqueConstraint("prefix", name="uq_api_keys_prefix"),
     sa.Index("ix_api_keys_tenant", "tenant_id", "created_at"),
 )
@@ -53,6 +59,7 @@ jobs = sa.Table(
     sa.Column("labels", Json, nullable=False),
     sa.Column("parent_id", Id, nullable=True),
     sa.Column("owner", sa.String(64), nullable=True),
+    sa.Column("collaborators", Json, nullable=False, server_default="[]"),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("scheduled_at", UtcDateTime, nullable=True),
@@ -183,7 +190,7 @@ signing_keys = sa.Table(
     metadata,
     sa.Column("id", Id, primary_key=True),
     sa.Column("tenant_id", Id, nullable=False),
-    sa.Column("secret", sa.String(128), nullable=False),
+    sa.Column("secret", sa.Text, nullable=False),  # encrypted under the server key
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("retired_at", UtcDateTime, nullable=True),
     sa.Index("ix_signing_keys_tenant", "tenant_id", "created_at"),
