@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jobyard.store import Store, open_store
-from tests.support import databases
+from tests.support import databases, leaks
 from tests.support.api import Tenant, new_tenant
 from tests.support.server import Server, start_server
 
@@ -61,18 +61,25 @@ def live_server(
     """One real server per backend for the whole run, on databases of this run alone.
 
     Starting `jobyard serve` takes seconds, so suites share it and isolate by tenant instead.
+    Once stopped, after all the run's traffic, its database must hold none of the secrets it
+    handed out in clear (`tests/support/leaks.py`).
     """
     data_dir = tmp_path_factory.mktemp(f"live-{request.param}")
     if request.param == "sqlite":
-        srv = start_server(f"sqlite:///{data_dir / 'jobyard.db'}", data_dir)
+        url = f"sqlite:///{data_dir / 'jobyard.db'}"
+        srv = start_server(url, data_dir)
         yield srv
         srv.stop()
+        leaks.check_stopped_server(srv.url, data_dir, url)
         return
     name, url = databases.create_database(request.getfixturevalue("pg_template"))
     srv = start_server(url, data_dir)
     yield srv
     srv.stop()
-    databases.drop_database(name)
+    try:
+        leaks.check_stopped_server(srv.url, data_dir, url)
+    finally:
+        databases.drop_database(name)
 
 
 @pytest.fixture
@@ -87,7 +94,9 @@ def tenant(live_server: Server) -> Iterator[Tenant]:
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
-    """A real `jobyard serve` process on the test's database, stopped afterwards."""
+    """A real `jobyard serve` process on the test's database, stopped afterwards; then its
+    database must hold none of the secrets it handed out in clear."""
     srv = start_server(database_url, tmp_path / "data")
     yield srv
     srv.stop()
+    leaks.check_stopped_server(srv.url, tmp_path / "data", database_url)

@@ -1,9 +1,11 @@
-"""The application as a whole: its OpenAPI document describes the native API."""
+"""The application as a whole: its OpenAPI document describes the native API, and every answer
+carries the security headers."""
 
 from __future__ import annotations
 
 import httpx
 
+from tests.support.api import Tenant
 from tests.support.server import Server
 
 
@@ -26,3 +28,21 @@ def test_openapi_lists_the_native_api(live_server: Server) -> None:
         ("/v1/tenants", "post"),
     ):
         assert method in paths.get(path, {}), (method, path)
+
+
+def test_answers_carry_security_headers(tenant: Tenant) -> None:
+    """Nothing is sniffed, framed, cached or referred, refusals included."""
+    with tenant.client() as c:
+        for r in (
+            c.get("/v1/jobs"),
+            c.get("/v1/jobs/nope"),
+            httpx.get(tenant.server.url + "/v1/me"),
+        ):
+            assert r.headers["x-content-type-options"] == "nosniff"
+            assert r.headers["x-frame-options"] == "DENY"
+            assert r.headers["cache-control"] == "no-store"
+            assert r.headers["referrer-policy"] == "no-referrer"
+            assert "default-src 'none'" in r.headers["content-security-policy"]
+        docs = c.get("/docs")
+        assert docs.status_code == 200
+        assert "content-security-policy" not in docs.headers  # its scripts come from a CDN

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.support.api import claim_one, create_job
+from tests.support.api import Tenant, claim_one, create_job
 from tests.support.server import Server
 
 
@@ -14,9 +14,9 @@ def test_healthz_answers_without_a_key(live_server: Server) -> None:
     assert r.json() == {"status": "ok"}
 
 
-def counter(server: Server, sample: str) -> float:
+def counter(c: httpx.Client, sample: str) -> float:
     """The value of one Prometheus sample (0 when it has not appeared yet)."""
-    r = httpx.get(server.url + "/metrics")
+    r = c.get("/metrics")
     assert r.status_code == 200
     for line in r.text.splitlines():
         if line.startswith(sample + " "):
@@ -24,12 +24,12 @@ def counter(server: Server, sample: str) -> float:
     return 0.0
 
 
-def test_metrics_count_created_and_claimed(live_server: Server, client: httpx.Client) -> None:
-    created = 'jobyard_jobs_created_total{queue="metrics-q"}'
-    claimed = 'jobyard_executions_claimed_total{queue="metrics-q"}'
-    before = counter(live_server, created), counter(live_server, claimed)
+def test_metrics_count_created_and_claimed(tenant: Tenant, client: httpx.Client) -> None:
+    created = f'jobyard_jobs_created_total{{queue="metrics-q",tenant="{tenant.id}"}}'
+    claimed = f'jobyard_executions_claimed_total{{queue="metrics-q",tenant="{tenant.id}"}}'
+    before = counter(client, created), counter(client, claimed)
     create_job(client, queue="metrics-q")
     create_job(client, queue="metrics-q")
     claim_one(client, "metrics-q")
-    after = counter(live_server, created), counter(live_server, claimed)
+    after = counter(client, created), counter(client, claimed)
     assert after == (before[0] + 2, before[1] + 1)

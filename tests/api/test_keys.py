@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -81,6 +84,169 @@ def test_unknown_and_missing_keys_are_401(live_server: Server) -> None:
 def test_a_key_role_must_be_known(client: httpx.Client) -> None:
     r = client.post("/v1/keys", json={"name": "x", "role": "superuser"})
     assert error_of(r, 422)["field"] == "role"
+
+
+ACCESS_KEY_ID = re.compile(r"^JYAK[A-Z2-7]{16}$")
+
+
+def test_keys_show_their_type_things_and_subject(client: httpx.Client) -> None:
+    r = client.post(
+        "/v1/keys",
+        json={"name": "dev", "role": "worker", "things": ["thermo-1", "thermo-2"]},
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert (made["type"], made["things"], made["subject"]) == (
+        "api",
+        ["thermo-1", "thermo-2"],
+        made["id"],
+    )
+    assert made["access_key_id"] is None
+    assert made["secret_access_key"] is None
+    listed = next(k for k in client.get("/v1/keys").json()["items"] if k["id"] == made["id"])
+    assert listed["things"] == ["thermo-1", "thermo-2"]
+    for bad in ({"type": "ssh"}, {"things": ["no spaces"]}, {"things": ["x"] * 101}):
+        r = client.post("/v1/keys", json={"name": "x", "role": "worker", **bad})
+        assert error_of(r, 422)["field"].split(".")[0] in bad
+
+
+def test_an_aws_sigv4_key_answers_its_access_key_id_and_secret_once(
+    client: httpx.Client,
+) -> None:
+    r = client.post(
+        "/v1/keys",
+        json={"name": "device", "role": "worker", "type": "aws-sigv4", "things": ["pump-7"]},
+    )
+    assert r.status_code == 201, r.text
+    made = r.json()
+    assert made["type"] == "aws-sigv4"
+    assert ACCESS_KEY_ID.match(made["access_key_id"]), made["access_key_id"]
+    assert made["prefix"] == made["access_key_id"]
+    secret = made["secret_access_key"]
+    assert len(secret) == 40
+    assert len(set(secret)) > 15
+    assert made["key"] is None
+    assert made["things"] == ["pump-7"]
+    listing = client.get("/v1/keys")
+    assert secret not in listing.text
+    mine = next(k for k in listing.json()["items"] if k["id"] == made["id"])
+    assert mine["access_key_id"] == made["access_key_id"]
+    assert not {"secret_access_key", "secret_enc", "secret_hash", "key"} & set(mine)
+
+
+def _rotate(client: httpx.Client, key_id: str, **body: object) -> JSON:
+    r = client.post(f"/v1/keys/{key_id}/rotate", json=body)
+    assert r.status_code == 201, r.text
+    rotated: JSON = r.json()
+    return rotated
+
+
+def test_a_rotated_key_keeps_its_jobs_and_both_stay_live(
+    tenant: Tenant, client: httpx.Client
+) -> None:
+    made = client.post(
+        "/v1/keys", json={"name": "ci", "role": "member", "queues": ["a"], "things": ["t"]}
+    ).json()
+    with tenant.client(made["key"]) as old:
+        job = create_job(old)
+    rotated = _rotate(client, made["id"])
+    assert rotated["id"] != made["id"]
+    assert rotated["key"] not in (None, made["key"])
+    same = ("name", "role", "type", "queues", "things")
+    assert {f: rotated[f] for f in same} == {f: made[f] for f in same}
+    assert rotated["subject"] == made["id"]
+    assert rotated["old_key"]["id"] == made["id"]
+    assert rotated["old_key"]["expires_at"] is None
+    with tenant.client(rotated["key"]) as new, tenant.client(made["key"]) as old:
+        assert create_job(new)["owner"] == job["owner"] == made["id"]
+        assert new.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202, "still its job"
+        assert old.get("/v1/jobs").status_code == 200, "the old key stays live"
+    again = _rotate(client, rotated["id"])
+    assert again["subject"] == made["id"], "a line of keys keeps its first key's subject"
+
+
+def test_rotation_can_end_the_old_key(tenant: Tenant, client: httpx.Client) -> None:
+    first = client.post("/v1/keys", json={"name": "b", "role": "viewer"}).json()
+    rotated = _rotate(client, first["id"], revoke_old_in_s=0)
+    assert rotated["old_key"]["revoked_at"] is not None
+    with tenant.client(first["key"]) as old, tenant.client(rotated["key"]) as new:
+        assert error_of(old.get("/v1/jobs"), 401)["code"] == "unauthenticated"
+        assert new.get("/v1/jobs").status_code == 200
+
+    second = client.post("/v1/keys", json={"name": "c", "role": "viewer"}).json()
+    later = _rotate(client, second["id"], revoke_old_in_s=3600)
+    ends = datetime.fromisoformat(later["old_key"]["expires_at"])
+    assert abs(ends - datetime.now(UTC) - timedelta(hours=1)) < timedelta(minutes=1)
+    soon = _rotate(client, second["id"], revoke_old_in_s=1)
+    assert datetime.fromisoformat(soon["old_key"]["expires_at"]) < ends
+    with tenant.client(second["key"]) as old:
+        assert old.get("/v1/jobs").status_code == 200
+        time.sleep(1.5)
+        assert error_of(old.get("/v1/jobs"), 401)["code"] == "unauthenticated"
+
+
+def test_an_aws_sigv4_key_rotates_to_a_new_access_key(client: httpx.Client) -> None:
+    made = client.post("/v1/keys", json={"name": "d", "role": "worker", "type": "aws-sigv4"})
+    rotated = _rotate(client, made.json()["id"])
+    assert rotated["type"] == "aws-sigv4"
+    assert ACCESS_KEY_ID.match(rotated["access_key_id"])
+    assert rotated["access_key_id"] != made.json()["access_key_id"]
+    assert len(rotated["secret_access_key"]) == 40
+    assert rotated["key"] is None
+
+
+def test_rotation_is_refused_politely(tenant: Tenant, client: httpx.Client) -> None:
+    made = client.post("/v1/keys", json={"name": "e", "role": "viewer"}).json()
+    missing = client.post("/v1/keys/01a20000-0000-7000-8000-000000000000/rotate", json={})
+    assert error_of(missing, 404)["code"] == "not_found"
+    assert error_of(client.post("/v1/keys/nope/rotate"), 404)["code"] == "not_found"
+    for bad in (-1, 10**9, "soon"):
+        r = client.post(f"/v1/keys/{made['id']}/rotate", json={"revoke_old_in_s": bad})
+        assert error_of(r, 422)["field"] == "revoke_old_in_s"
+    with tenant.client(made["key"]) as viewer:
+        r = viewer.post(f"/v1/keys/{made['id']}/rotate", json={})
+        assert error_of(r, 403)["code"] == "forbidden"
+
+
+def test_only_the_system_key_rotates_the_system_key(live_server: Server) -> None:
+    with live_server.client() as system:
+        me = system.get("/v1/keys").json()["items"]
+        system_key = next(k for k in me if k["name"] == "system admin")
+        admin = system.post("/v1/keys", json={"name": "plain admin", "role": "admin"}).json()
+    with live_server.client(admin["key"]) as plain:
+        r = plain.post(f"/v1/keys/{system_key['id']}/rotate", json={})
+        assert error_of(r, 403)["code"] == "forbidden"
+    with live_server.client() as system:
+        rotated = _rotate(system, system_key["id"])
+        with live_server.client(rotated["key"]) as new_system:
+            assert new_system.get("/v1/tenants").status_code == 200, "still the system key"
+        assert system.delete(f"/v1/keys/{rotated['id']}").status_code == 200
+        assert system.delete(f"/v1/keys/{admin['id']}").status_code == 200
+
+
+def test_rotating_the_signing_key_voids_every_signed_url(
+    tenant: Tenant, client: httpx.Client
+) -> None:
+    job = create_job(client)
+    ex = claim_one(client)
+    r = client.post(execution_path(ex) + "/record-errors", json={"errors": [{"message": "bad"}]})
+    assert r.status_code == 200, r.text
+    path = f"/v1/jobs/{job['id']}/record-errors/file-url"
+    before = [client.post(path, json={"format": f}).json()["url"] for f in ("ndjson", "csv")]
+    with httpx.Client(base_url=tenant.server.url) as anonymous:
+        assert [anonymous.get(u).status_code for u in before] == [200, 200]
+        rotated = client.post("/v1/signing-keys/rotate")
+        assert rotated.status_code == 200, rotated.text
+        assert rotated.json()["retired"] == 1
+        for url in before:
+            assert error_of(anonymous.get(url), 403)["code"] == "forbidden"
+        after = client.post(path).json()["url"]
+        assert f"kid={rotated.json()['id']}" in after
+        assert anonymous.get(after).status_code == 200
+    assert client.post("/v1/signing-keys/rotate").json()["retired"] == 1
+    with tenant.client(tenant.new_key("member")) as member:
+        denied = member.post("/v1/signing-keys/rotate")
+        assert error_of(denied, 403)["code"] == "forbidden"
 
 
 # ---- roles --------------------------------------------------------------------------------
@@ -209,6 +375,8 @@ def test_another_tenants_key_cannot_be_revoked(client: httpx.Client, other_tenan
     with other_tenant.client() as other:
         theirs = other.post("/v1/keys", json={"name": "theirs", "role": "viewer"}).json()
     assert error_of(client.delete(f"/v1/keys/{theirs['id']}"), 404)["code"] == "not_found"
+    rotate = client.post(f"/v1/keys/{theirs['id']}/rotate", json={"revoke_old_in_s": 0})
+    assert error_of(rotate, 404)["code"] == "not_found"
     assert theirs["id"] not in {k["id"] for k in client.get("/v1/keys").json()["items"]}
     with other_tenant.client(theirs["key"]) as viewer:
         assert viewer.get("/v1/jobs").status_code == 200

@@ -12,6 +12,7 @@ BODIES: dict[str, JSON] = {
     "logs": {"entries": [{"data": "from the other tenant"}]},
     "record-errors": {"errors": [{"message": "from the other tenant"}]},
     "{execution_number}": {"status": "succeeded"},
+    "collaborators": {"collaborators": []},
 }
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +196,37 @@ def test_keys_create_list_revoke(cli: Cli, tenant: Tenant) -> None:
     assert cli.fails("keys", "list", JOBYARD_API_KEY=viewer).startswith("error 403 ")
 
 
+def test_keys_of_both_types_with_things_expiry_and_rotation(cli: Cli, tenant: Tenant) -> None:
+    device = cli.json(
+        "keys", "create", "pump", "--role", "worker", "--type", "aws-sigv4",
+        "--thing", "pump-1", "--thing", "pump-2", "--expires-in", "90d",
+    )  # fmt: skip
+    assert (device["type"], device["things"]) == ("aws-sigv4", ["pump-1", "pump-2"])
+    assert device["access_key_id"].startswith("JYAK")
+    assert len(device["secret_access_key"]) == 40
+    ends = datetime.fromisoformat(device["expires_at"]) - datetime.now(UTC)
+    assert timedelta(days=89) < ends < timedelta(days=91)
+
+    rotated = cli.json("keys", "rotate", device["id"], "--revoke-old-in", "1h")
+    assert rotated["subject"] == device["id"]
+    assert rotated["things"] == ["pump-1", "pump-2"]
+    assert rotated["access_key_id"] != device["access_key_id"]
+    assert rotated["old_key"]["expires_at"] is not None
+
+    member = cli.json("keys", "create", "ci", "--role", "member")
+    now = cli.json("keys", "rotate", member["id"], "--revoke-old-in", "0")
+    assert now["old_key"]["revoked_at"] is not None
+    assert cli.fails("jobs", "list", JOBYARD_API_KEY=member["key"]).startswith("error 401 ")
+    assert cli.json("jobs", "list", JOBYARD_API_KEY=now["key"]) == []
+
+    first = cli.json("keys", "rotate-signing-key")
+    second = cli.json("keys", "rotate-signing-key")
+    assert first["id"] != second["id"]
+    assert second["retired"] == 1
+    bad = cli.run("keys", "create", "x", "--expires-in", "soon")
+    assert bad.returncode == 2, bad.stderr
+
+
 @SQLITE_ONLY
 def test_keys_as_tables(cli: Cli) -> None:
     created = cli.ok("keys", "create", "nightly", "--role", "member")
@@ -207,6 +239,17 @@ def test_keys_as_tables(cli: Cli) -> None:
     assert "member" in row
     assert "live" in row
     assert secret not in listed
+
+    signed = cli.ok("keys", "create", "device", "--role", "worker", "--type", "aws-sigv4")
+    assert "access key id: JYAK" in signed
+    secret_line = next(line for line in signed.splitlines() if "secret access key" in line)
+    assert "(shown once)" in secret_line
+    row = next(line for line in signed.splitlines() if "aws-sigv4" in line)
+    key_id = next(cell for cell in row.replace("│", " ").split() if cell.count("-") == 4)
+    rotated = cli.ok("keys", "rotate", key_id, "--revoke-old-in", "0")
+    assert f"old key {key_id}: revoked" in rotated
+    assert "secret access key" in rotated
+    assert "retired" in cli.ok("keys", "rotate-signing-key")
 
 
 # ---- the admin key file -------------------------------------------------------------------
@@ -239,3 +282,32 @@ def test_the_admin_key_file_is_found_without_a_setting(
 
     without = Cli(elsewhere, {"JOBYARD_URL": server.url})
     assert without.fails("jobs", "list").startswith("error 401 ")
+
+
+def test_tenants_create_and_list_with_the_system_key(cli: Cli, live_server: Server) -> None:
+    made = cli.json(
+        "tenants",
+        "create",
+        "acme-cli-" + os.urandom(4).hex(),
+        JOBYARD_API_KEY=live_server.admin_key,
+    )
+    assert made["admin_key"].startswith("jy_")
+    listed = cli.json("tenants", "list", JOBYARD_API_KEY=live_server.admin_key)
+    assert made["id"] in {t["id"] for t in listed}
+    # the new tenant's admin works, and sees only its own tenant
+    me = cli.json("jobs", "list", JOBYARD_API_KEY=made["admin_key"])
+    assert me == []
+    # a tenant admin key is not the system admin key
+    assert cli.fails("tenants", "list").startswith("error 403 ")
+
+
+def test_me_and_sharing_a_job(cli: Cli, tenant: Tenant) -> None:
+    alice, bob = tenant.new_key("member"), tenant.new_key("member")
+    bob_me = cli.json("me", JOBYARD_API_KEY=bob)
+    assert (bob_me["role"], bob_me["tenant_id"]) == ("member", tenant.id)
+    job = cli.json("jobs", "create", "work", JOBYARD_API_KEY=alice)
+    assert cli.fails("jobs", "cancel", job["id"], JOBYARD_API_KEY=bob).startswith("error 403 ")
+    shared = cli.json("jobs", "share", job["id"], bob_me["subject"], JOBYARD_API_KEY=alice)
+    assert shared["collaborators"] == [bob_me["subject"]]
+    assert cli.json("jobs", "cancel", job["id"], JOBYARD_API_KEY=bob)["status"] == "canceled"
+    assert "subject" in cli.ok("me", JOBYARD_API_KEY=bob)

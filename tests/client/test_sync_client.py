@@ -84,6 +84,19 @@ def test_cancel_retry_and_executions(tenant: Tenant) -> None:
         assert [x.execution_number for x in c.list_executions(job.id)] == [1, 2]
 
 
+def test_sharing_a_job_with_another_member(tenant: Tenant) -> None:
+    alice, bob = tenant.new_key("member"), tenant.new_key("member")
+    with Client(tenant.server.url, alice) as a, Client(tenant.server.url, bob) as b:
+        me = b.whoami()
+        assert (me.role, me.system, me.tenant_id) == ("member", False, tenant.id)
+        job = a.create_job("work", queue="shared")
+        assert job.owner == a.whoami().subject
+        with pytest.raises(ForbiddenError):
+            b.cancel_job(job.id)
+        assert a.share_job(job.id, [me.subject]).collaborators == [me.subject]
+        assert b.cancel_job(job.id).status == "canceled"
+
+
 def test_errors_are_typed_and_carry_the_server_code(tenant: Tenant) -> None:
     with Client(tenant.server.url, tenant.admin_key) as c:
         with pytest.raises(NotFoundError) as missing:
@@ -103,11 +116,22 @@ def test_errors_are_typed_and_carry_the_server_code(tenant: Tenant) -> None:
 
 def test_keys_and_tenants(tenant: Tenant) -> None:
     with Client(tenant.server.url, tenant.admin_key) as c:
-        made = c.create_key("ci", "worker", queues=["builds"])
+        made = c.create_key("ci", "worker", queues=["builds"], things=["dev-1"])
+        assert made.key is not None
         assert made.key.startswith("jy_")
-        assert made.queues == ["builds"]
+        assert (made.queues, made.things, made.type) == (["builds"], ["dev-1"], "api")
         assert made.id in {k.id for k in c.list_keys()}
-        assert c.revoke_key(made.id).revoked_at is not None
+        rotated = c.rotate_key(made.id, revoke_old_in_s=0)
+        assert rotated.key is not None
+        assert (rotated.subject, rotated.things) == (made.id, ["dev-1"])
+        assert rotated.old_key.revoked_at is not None
+        signed = c.create_key("device", "worker", key_type="aws-sigv4")
+        assert signed.access_key_id is not None
+        assert signed.access_key_id.startswith("JYAK")
+        assert signed.secret_access_key is not None
+        assert signed.key is None
+        assert c.rotate_signing_key().id
+        assert c.revoke_key(signed.id).revoked_at is not None
     with Client(tenant.server.url, tenant.server.admin_key) as system:
         created = system.create_tenant("sdk-made-tenant")
         assert created.admin_key

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from jobyard.domain.entities import NewRecordError
+from jobyard.domain.ids import new_id
 from jobyard.store import Store
 from tests.store.builders import add_job, claim_one
 
@@ -49,17 +48,24 @@ async def test_errors_stay_in_their_tenant(
     assert await store.record_error_resolve(other_tenant_id, job.id, None) == 0
 
 
-async def test_signing_keys_are_per_tenant_and_stable(
+async def test_signing_keys_are_per_tenant_and_retired_together(
     store: Store, tenant_id: str, other_tenant_id: str
 ) -> None:
-    kid, secret = await store.signing_key(tenant_id)
-    assert await store.signing_key(tenant_id) == (kid, secret)
-    assert await store.signing_key(tenant_id, kid) == (kid, secret)
-    other = await store.signing_key(other_tenant_id)
-    assert other[0] != kid
-    assert other[1] != secret
-    with pytest.raises(KeyError):
-        await store.signing_key(other_tenant_id, kid)
+    assert await store.signing_key_get(tenant_id) is None
+    first, second = new_id(), new_id()
+    assert await store.signing_key_add(tenant_id, first, "sealed-1") == 0
+    assert await store.signing_key_get(tenant_id) == (first, "sealed-1")
+    assert await store.signing_key_add(tenant_id, second, "sealed-2") == 0
+    assert await store.signing_key_get(tenant_id) == (second, "sealed-2"), "the newest"
+    assert await store.signing_key_get(tenant_id, first) == (first, "sealed-1")
+    assert await store.signing_key_get(other_tenant_id) is None
+    assert await store.signing_key_get(other_tenant_id, first) is None
+
+    third = new_id()
+    assert await store.signing_key_add(tenant_id, third, "sealed-3", retire_others=True) == 2
+    assert await store.signing_key_get(tenant_id, first) is None
+    assert await store.signing_key_get(tenant_id, second) is None
+    assert await store.signing_key_get(tenant_id) == (third, "sealed-3")
 
 
 async def test_any_json_value_is_kept_as_the_record(store: Store, tenant_id: str) -> None:

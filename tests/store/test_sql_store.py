@@ -114,3 +114,35 @@ async def test_a_key_is_revoked_once_and_only_by_its_tenant(
     assert await store.key_revoke(tenant_id, key.id) is None  # already revoked: nothing to do
     assert await store.key_revoke(tenant_id, new_id()) is None
     assert await store.key_count() == 1  # revoked keys are kept, so the first start stays done
+
+
+async def test_a_key_is_got_by_its_tenant_and_expired_sooner_never_later(
+    store: Store, tenant_id: str, other_tenant_id: str
+) -> None:
+    now = await store.now()
+    key = make_key(tenant_id, now, type="aws-sigv4", subject="s1", things=["t1"])
+    await store.key_insert(key)
+    assert await store.key_get(tenant_id, key.id) == key
+    assert await store.key_get(other_tenant_id, key.id) is None
+    assert await store.key_expire(other_tenant_id, key.id, now) is None
+
+    soon = now + timedelta(hours=1)
+    expired = await store.key_expire(tenant_id, key.id, soon)
+    assert expired is not None
+    assert expired.expires_at == soon
+    later = await store.key_expire(tenant_id, key.id, now + timedelta(days=1))
+    assert later is not None
+    assert later.expires_at == soon, "an end is only ever brought forward"
+    await store.key_revoke(tenant_id, key.id)
+    assert await store.key_expire(tenant_id, key.id, now) is None
+
+
+async def test_sealed_secrets_sample_the_newest_of_each_kind(store: Store, tenant_id: str) -> None:
+    assert await store.sealed_secrets() == []
+    now = await store.now()
+    await store.key_insert(make_key(tenant_id, now))  # an api key: nothing sealed
+    assert await store.sealed_secrets() == []
+    await store.key_insert(make_key(tenant_id, now, secret_enc="old"))
+    await store.key_insert(make_key(tenant_id, now + timedelta(seconds=1), secret_enc="new"))
+    await store.signing_key_add(tenant_id, new_id(), "signing")
+    assert sorted(await store.sealed_secrets()) == ["new", "signing"]

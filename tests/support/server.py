@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import leaks
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -32,6 +34,7 @@ class Server:
             base_url=self.url,
             headers={"Authorization": f"Bearer {key or self.admin_key}"},
             timeout=timeout,
+            event_hooks={"response": [leaks.RECORDER.on_response]},  # checked at its stop
         )
 
     def log(self) -> str:
@@ -57,8 +60,14 @@ def start_server(
         "JOBYARD_ADMIN_KEY": admin_key,
         "JOBYARD_DATABASE_URL": database_url,
         "JOBYARD_DATA_DIR": str(data_dir),
+        # Hundreds of tests share one server and send bad keys on purpose, all from 127.0.0.1:
+        # the default (30 a minute per address) would lock the whole suite out. Tests of that
+        # limit set their own through `extra_env`.
+        "JOBYARD_AUTH_FAILURES_PER_MIN": "100000",
         **(extra_env or {}),
     }
+    for name in ("JOBYARD_ADMIN_KEY", "JOBYARD_SERVER_KEY"):
+        leaks.RECORDER.record(f"http://127.0.0.1:{port}", env.get(name), name)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
     cmd = [sys.executable, "-m", "jobyard.cli.main", "serve", "--port", str(port)]

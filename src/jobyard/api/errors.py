@@ -13,10 +13,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from jobyard.api import openapi_doc
 from jobyard.api.schemas.executions import ExecutionOut
 from jobyard.api.schemas.jobs import JobOut
 from jobyard.domain.entities import Execution, Job
 from jobyard.domain.errors import (
+    AwsAuthError,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -24,6 +26,8 @@ from jobyard.domain.errors import (
     JobyardError,
     NotFound,
     PayloadTooLarge,
+    RateLimited,
+    ServerKeyError,
     Unauthenticated,
 )
 
@@ -37,6 +41,8 @@ STATUS: list[tuple[type[JobyardError], int]] = [
     (NotFound, 404),
     (Conflict, 409),
     (PayloadTooLarge, 413),
+    (RateLimited, 429),
+    (ServerKeyError, 500),
 ]
 
 HTTP_CODES = {
@@ -48,6 +54,7 @@ HTTP_CODES = {
     406: "not_acceptable",
     413: "payload_too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
 }
 
 
@@ -86,8 +93,20 @@ def status_of(exc: JobyardError) -> int:
 
 async def _jobyard_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, JobyardError)
+    if isinstance(exc, ServerKeyError):  # the operator's to fix: say so in the server's log
+        log.error("server key: %s", exc.message)
     details = {k: _detail(v) for k, v in exc.details.items()}
-    return error_response(status_of(exc), exc.code, exc.message, **details)
+    response = error_response(status_of(exc), exc.code, exc.message, **details)
+    if isinstance(exc, RateLimited):
+        response.headers["Retry-After"] = str(exc.retry_after_s)
+    return response
+
+
+async def _aws_auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A refused AWS Signature V4 request, answered as AWS answers it, for AWS's clients."""
+    assert isinstance(exc, AwsAuthError)
+    headers = {"x-amzn-ErrorType": exc.aws_code}
+    return JSONResponse({"message": _encodable(exc.message)}, status_code=403, headers=headers)
 
 
 def _field(error: Any) -> tuple[str, str]:
@@ -114,11 +133,17 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_input", message, field=first["field"], errors=fields)
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message)
+    response = error_response(exc.status_code, code, message)
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:  # `Allow`, as RFC 9110 asks: every documented method of the path
+        allowed = openapi_doc.allowed_methods(request.app.openapi(), request.url.path)
+        if allowed:
+            response.headers["Allow"] = ", ".join(allowed)
+    return response
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
@@ -128,6 +153,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(JobyardError, _jobyard_error)
+    app.add_exception_handler(AwsAuthError, _aws_auth_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Query
 from starlette.datastructures import QueryParams
 
-from jobyard.api.schemas.fields import INT64_MAX, check_text, utc_time
+from jobyard.api.schemas.fields import INT64_MAX, NO_NUL, check_text, parse_time
 from jobyard.domain.entities import COUNTERS
 from jobyard.domain.errors import InvalidQuery
 from jobyard.domain.filters import DEFAULT_PAGE, JobFilter, decode_cursor
@@ -14,6 +16,24 @@ from jobyard.domain.states import JobStatus
 
 _LISTS = {"status": "statuses", "type": "types", "queue": "queues", "parent_id": "parent_ids"}
 _TIMES = ("created_at_gte", "created_at_lte", "updated_at_gte", "updated_at_lte")
+
+# The declared parameters, described for `/openapi.json` as `parse_job_filter` reads them (it
+# validates them itself): values between commas, each stripped of white space as `str.strip`
+# knows it; a status must be one of the statuses; no text may hold a NUL character.
+_SPACE = r"[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*"
+_STATUS = f"{_SPACE}(?:{'|'.join(s.value for s in JobStatus)})?{_SPACE}"
+STATUS_LIST = f"^{_STATUS}(?:,{_STATUS})*$"
+_LIST = {"pattern": NO_NUL, "description": "One value, or several separated by commas."}
+# Opaque, and only the server makes them: a format of their own says so.
+CURSOR = {"format": "cursor", "description": "The `next_cursor` of the page before."}
+
+StatusParam = Annotated[
+    str | None, Query(alias="status", json_schema_extra={**_LIST, "pattern": STATUS_LIST})
+]
+TypeParam = Annotated[str | None, Query(alias="type", json_schema_extra=_LIST)]
+ListParam = Annotated[str | None, Query(json_schema_extra=_LIST)]
+TimeParam = Annotated[str | None, Query(json_schema_extra={"format": "date-time"})]
+CursorParam = Annotated[str | None, Query(json_schema_extra=CURSOR)]
 
 
 def _values(params: QueryParams, name: str) -> list[str]:
@@ -26,7 +46,7 @@ def _values(params: QueryParams, name: str) -> list[str]:
 
 def _time(name: str, raw: str) -> datetime:
     try:
-        return utc_time(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        return parse_time(raw)  # as a body's times are read
     except ValueError as exc:
         raise InvalidQuery(f"{name} must be an ISO 8601 time: {exc}", field=name) from None
 

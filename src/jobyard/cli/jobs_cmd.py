@@ -179,6 +179,23 @@ def retry(
     output.emit(job, as_json, lambda: _show(job))
 
 
+@app.command()
+def share(
+    job_id: Annotated[str, typer.Argument(metavar="ID")],
+    subjects: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="SUBJECT...", help="Key subjects (`jobyard me`); none unshares."),
+    ] = None,
+    url: Url = None,
+    api_key: ApiKey = None,
+    as_json: Json = False,
+) -> None:
+    """Let other keys cancel and retry a job you own (replaces the list)."""
+    with output.api_errors(), client(url, api_key) as c:
+        job = c.share_job(job_id, subjects or [])
+    output.emit(job, as_json, lambda: _show(job))
+
+
 app.command()(follow_cmd.logs)
 app.command()(follow_cmd.errors)
 app.command()(follow_cmd.watch)

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from jobyard.cli import jobs_cmd, keys_cmd, worker_cmd
+from jobyard.cli import jobs_cmd, keys_cmd, me_cmd, tenants_cmd, worker_cmd
 from jobyard.cli import settings as cli_settings
+from jobyard.service import limits
 
 if TYPE_CHECKING:
     from jobyard.service.runtime import Settings
@@ -22,7 +23,9 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(jobs_cmd.app, name="jobs")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(tenants_cmd.app, name="tenants")
 app.command("worker")(worker_cmd.worker)
+app.command("me")(me_cmd.me)
 console = Console(stderr=True, soft_wrap=True)
 
 DataDir = Annotated[
@@ -46,7 +49,57 @@ def _settings(data_dir: Path | None, database_url: str | None) -> Settings:
         database_url=cli_settings.database_url(database_url, data),
         data_dir=data,
         admin_key=cli_settings.admin_key_from_env(),
+        server_key=cli_settings.server_key_from_env(),
     )
+
+
+RatePerS = Annotated[
+    float | None,
+    typer.Option(
+        min=0,
+        help="Requests a second per API key, sustained; 0: no limit "
+        f"(env JOBYARD_RATE_LIMIT_PER_S). Default: {limits.RATE_PER_S:g}.",
+    ),
+]
+RateBurst = Annotated[
+    int | None,
+    typer.Option(
+        min=1,
+        help="Requests per API key at once, above the sustained rate "
+        f"(env JOBYARD_RATE_LIMIT_BURST). Default: {limits.BURST}.",
+    ),
+]
+AuthFailures = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Failed authentications a minute per client address, then 429; 0: no limit "
+        f"(env JOBYARD_AUTH_FAILURES_PER_MIN). Default: {limits.AUTH_FAILURES_PER_MIN}.",
+    ),
+]
+MaxTails = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Live log tails open at once per API key; 0: no limit "
+        f"(env JOBYARD_MAX_TAILS_PER_KEY). Default: {limits.MAX_TAILS_PER_KEY}.",
+    ),
+]
+MaxPolls = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Long-polls (claims, kill-order waits) at once per API key; 0: no limit "
+        f"(env JOBYARD_MAX_POLLS_PER_KEY). Default: {limits.MAX_POLLS_PER_KEY}.",
+    ),
+]
+CorsOrigins = Annotated[
+    str | None,
+    typer.Option(
+        help="Browser origins allowed to call the API, comma-separated "
+        "(env JOBYARD_CORS_ORIGINS). Default: none.",
+    ),
+]
 
 
 async def _prepare(settings: Settings) -> Bootstrap:
@@ -55,6 +108,7 @@ async def _prepare(settings: Settings) -> Bootstrap:
     jy = Jobyard.from_settings(settings)
     try:
         await jy.store.upgrade()
+        await jy.check_server_key()
         return await jy.tenants.bootstrap(settings.data_dir, settings.admin_key)
     finally:
         await jy.store.close()
@@ -76,14 +130,34 @@ def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    rate_limit_per_s: RatePerS = None,
+    rate_limit_burst: RateBurst = None,
+    auth_failures_per_min: AuthFailures = None,
+    max_tails_per_key: MaxTails = None,
+    max_polls_per_key: MaxPolls = None,
+    cors_origins: CorsOrigins = None,
 ) -> None:
     """Run the server (migrates the database first)."""
     import uvicorn
 
     from jobyard.api.app import create_app
     from jobyard.domain.errors import JobyardError
+    from jobyard.service.secret_box import KEY_FILE as SERVER_KEY_FILE
 
     settings = _settings(data_dir, database_url)
+    try:
+        cli_settings.set_limits(
+            settings,
+            rate_per_s=rate_limit_per_s,
+            burst=rate_limit_burst,
+            auth_failures_per_min=auth_failures_per_min,
+            tails=max_tails_per_key,
+            polls=max_polls_per_key,
+            cors=cors_origins,
+        )
+    except ValueError as exc:
+        console.print(f"[red]cannot start:[/red] {exc}")
+        raise typer.Exit(2) from None
     try:
         boot = asyncio.run(_prepare(settings))
     except (JobyardError, OSError) as exc:
@@ -92,6 +166,10 @@ def serve(
     console.print(f"[bold]Jobyard[/bold] serving on [cyan]http://{host}:{port}[/cyan]")
     console.print(f"  database     {_redact(settings.database_url)}")
     console.print(f"  data folder  {settings.data_dir}")
+    if settings.server_key:
+        console.print("  server key   from JOBYARD_SERVER_KEY")
+    elif settings.data_dir is not None:
+        console.print(f"  server key in {settings.data_dir / SERVER_KEY_FILE}")
     if boot.key:
         console.print(f"  admin key    [yellow]{boot.key}[/yellow] (shown once)")
     if boot.key_file:

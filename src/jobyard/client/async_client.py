@@ -28,9 +28,12 @@ from jobyard.client.models import (
     JobSpec,
     LogEntry,
     LogPage,
+    Me,
     Page,
     PrimaryError,
     RecordError,
+    RotatedKey,
+    SigningKeyRotation,
     Tenant,
     UpdateResult,
     WorkerInfo,
@@ -126,6 +129,14 @@ class AsyncClient:
 
     async def retry_job(self, job_id: str) -> Job:
         return await self._run(calls.retry_job(job_id))
+
+    async def share_job(self, job_id: str, collaborators: Sequence[str]) -> Job:
+        """Replace the key subjects that may cancel and retry the job besides its owner."""
+        return await self._run(calls.share_job(job_id, collaborators))
+
+    async def whoami(self) -> Me:
+        """The calling key: tenant, role, and the subject its jobs are owned by."""
+        return await self._run(calls.whoami())
 
     async def list_executions(self, job_id: str) -> list[Execution]:
         return await self._run(calls.list_executions(job_id))
@@ -286,8 +297,27 @@ class AsyncClient:
         *,
         queues: Sequence[str] | None = None,
         expires_at: datetime | None = None,
+        key_type: str = "api",
+        things: Sequence[str] | None = None,
     ) -> CreatedKey:
-        return await self._run(calls.create_key(name, role, queues, expires_at))
+        """A new key; `key_type` "aws-sigv4" makes an access key id and secret. The secret
+        (`key` or `secret_access_key`) is in this answer only."""
+        return await self._run(calls.create_key(name, role, queues, expires_at, key_type, things))
+
+    async def rotate_key(
+        self,
+        key_id: str,
+        *,
+        revoke_old_in_s: int | None = None,
+        expires_at: datetime | None = None,
+    ) -> RotatedKey:
+        """A new key in the place of `key_id` (same type, role, queues, things and subject);
+        the old one stays live unless `revoke_old_in_s` says when it ends (0: now)."""
+        return await self._run(calls.rotate_key(key_id, revoke_old_in_s, expires_at))
+
+    async def rotate_signing_key(self) -> SigningKeyRotation:
+        """Void every signed URL given out so far; new ones are signed with a new key."""
+        return await self._run(calls.rotate_signing_key())
 
     async def list_keys(self) -> list[ApiKey]:
         return await self._run(calls.list_keys())

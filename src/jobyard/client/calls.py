@@ -30,9 +30,12 @@ from jobyard.client.models import (
     Job,
     JobSpec,
     LogPage,
+    Me,
     Page,
     PrimaryError,
     RecordError,
+    RotatedKey,
+    SigningKeyRotation,
     Tenant,
     UpdateResult,
     WorkerInfo,
@@ -120,6 +123,19 @@ def cancel_job(job_id: str, reason: str | None, force: bool) -> Call[Job]:
 
 def retry_job(job_id: str) -> Call[Job]:
     return Call("POST", f"/v1/jobs/{segment(job_id)}/retry", _model(Job))
+
+
+def share_job(job_id: str, collaborators: Sequence[str]) -> Call[Job]:
+    return Call(
+        "PUT",
+        f"/v1/jobs/{segment(job_id)}/collaborators",
+        _model(Job),
+        json={"collaborators": list(collaborators)},
+    )
+
+
+def whoami() -> Call[Me]:
+    return Call("GET", "/v1/me", _model(Me))
 
 
 def list_executions(job_id: str) -> Call[list[Execution]]:
@@ -255,14 +271,36 @@ def primary_error(job_id: str) -> Call[PrimaryError | None]:
 
 
 def create_key(
-    name: str, role: str, queues: Sequence[str] | None, expires_at: datetime | None
+    name: str,
+    role: str,
+    queues: Sequence[str] | None,
+    expires_at: datetime | None,
+    key_type: str = "api",
+    things: Sequence[str] | None = None,
 ) -> Call[CreatedKey]:
-    body: dict[str, Any] = {"name": name, "role": role}
+    body: dict[str, Any] = {"name": name, "role": role, "type": key_type}
     if queues is not None:
         body["queues"] = list(queues)
+    if things is not None:
+        body["things"] = list(things)
     if expires_at is not None:
         body["expires_at"] = expires_at.isoformat()
     return Call("POST", "/v1/keys", _model(CreatedKey), json=body)
+
+
+def rotate_key(
+    key_id: str, revoke_old_in_s: int | None, expires_at: datetime | None
+) -> Call[RotatedKey]:
+    body: dict[str, Any] = {}
+    if revoke_old_in_s is not None:
+        body["revoke_old_in_s"] = revoke_old_in_s
+    if expires_at is not None:
+        body["expires_at"] = expires_at.isoformat()
+    return Call("POST", f"/v1/keys/{segment(key_id)}/rotate", _model(RotatedKey), json=body)
+
+
+def rotate_signing_key() -> Call[SigningKeyRotation]:
+    return Call("POST", "/v1/signing-keys/rotate", _model(SigningKeyRotation))
 
 
 def list_keys() -> Call[list[ApiKey]]:

@@ -62,6 +62,7 @@ class Job(_Answer):
     labels: dict[str, str] = Field(default_factory=dict)
     parent_id: str | None = None
     owner: str | None = None
+    collaborators: list[str] = Field(default_factory=list)
     created_at: datetime
     updated_at: datetime
     scheduled_at: datetime | None = None
@@ -175,15 +176,31 @@ class ApiKey(_Answer):
     id: str
     name: str
     role: str
+    type: str = "api"  # or "aws-sigv4"
     prefix: str
+    access_key_id: str | None = None  # aws-sigv4 keys
+    subject: str | None = None  # whom the key speaks for; a rotated key keeps it
     queues: list[str] | None = None
+    things: list[str] | None = None
     created_at: datetime
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
 
 
 class CreatedKey(ApiKey):
-    key: str
+    """A new key with its secret, shown this once."""
+
+    key: str | None = None  # api keys
+    secret_access_key: str | None = None  # aws-sigv4 keys
+
+
+class RotatedKey(CreatedKey):
+    old_key: ApiKey  # the key it replaces, as it is now
+
+
+class SigningKeyRotation(_Answer):
+    id: str
+    retired: int
 
 
 class Tenant(_Answer):
@@ -194,6 +211,18 @@ class Tenant(_Answer):
 
 class CreatedTenant(Tenant):
     admin_key: str
+
+
+class Me(_Answer):
+    """The calling key, as the server knows it."""
+
+    tenant_id: str
+    key_id: str
+    role: str
+    subject: str
+    system: bool
+    queues: list[str] | None = None
+    things: list[str] | None = None
 
 
 # What a client sends --------------------------------------------------------------------------
@@ -223,6 +252,7 @@ class JobSpec(_Send):
     idempotency_key: str | None = None
     targets: list[str] | None = None
     steps: list[str] | None = None
+    collaborators: list[str] | None = None
 
 
 # "queued" hands an unstarted execution back to the queue (a worker that stops, say).

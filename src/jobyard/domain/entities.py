@@ -128,6 +128,8 @@ class ClaimRequest:
     max: int = 1
     lease_s: int = 30
     worker: WorkerIdentity = field(default_factory=WorkerIdentity)
+    holder: str | None = None  # the claiming key's subject; a worker key writes only its own
+    targets: list[str] | None = None  # a device key claims only executions for its things
 
 
 @dataclass(slots=True)
@@ -154,6 +156,7 @@ class ExecutionUpdate:
     exit_code: int | None = None
     lease_s: int | None = None
     worker_id: str | None = None
+    holder: str | None = None  # set for worker keys: only executions their subject claimed
     steps: list[JSON] | None = None  # each {"name", "status", "result"?, "error"?}
     progress: JSON | None = None  # {"current", "total", "message"}
     counters: dict[str, int] | None = None  # increments, e.g. {"num_success": 10}

@@ -2,24 +2,47 @@
 
 Keys carry 256 bits of randomness, so a fast hash is enough: there is nothing to brute-force
 that a slow hash would protect (unlike passwords).
+
+Two types: `api` keys travel whole as `Authorization: Bearer <key>`; `aws-sigv4` keys are an
+access key id and a secret that signs each request (AWS Signature V4) and never travels. The
+server needs that secret to check signatures, so it keeps it sealed under the server key
+(besides its hash). Rotation makes a new key with the old one's subject, so it keeps its jobs.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from jobyard.domain.entities import ApiKey
-from jobyard.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from jobyard.domain.errors import (
+    AwsAuthError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServerKeyError,
+    Unauthenticated,
+)
 from jobyard.domain.ids import is_id, new_id
+from jobyard.service import sigv4
 from jobyard.service.permissions import DESCRIPTIONS, Op, Role, allowed
+from jobyard.service.secret_box import SecretBox
 from jobyard.store.protocol import Store
 
 KEY_PREFIX = "jy_"
 MIN_CUSTOM_KEY = 32
+API = "api"
+SIGV4 = "aws-sigv4"
+KEY_TYPES = (API, SIGV4)
+ACCESS_KEY_PREFIX = "JYAK"  # then 16 base32 characters, as AWS's access key ids look
+SECRET_ACCESS_KEY_BYTES = 30  # 40 characters of base64url
+
+# What `authenticate` takes: a bearer key, or a request signed with AWS Signature V4.
+Credentials = str | sigv4.HttpRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +60,12 @@ class Principal:
     @property
     def owner(self) -> str:
         return self.subject or self.key_id
+
+    @property
+    def holder(self) -> str | None:
+        """For a worker key, the subject its claims are held by: it may write to those only.
+        Admin keys may write to any execution of the tenant."""
+        return self.owner if self.role is Role.WORKER else None
 
     def require(self, op: Op) -> None:
         if not allowed(self.role, op):
@@ -63,30 +92,71 @@ def generate_key() -> str:
     return f"{KEY_PREFIX}{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
 
 
-class AuthService:
-    def __init__(self, store: Store) -> None:
-        self.store = store
+def generate_access_key() -> tuple[str, str]:
+    """An access key id (`JYAK` + 16 base32 characters) and its 40-character secret."""
+    key_id = ACCESS_KEY_PREFIX + base64.b32encode(secrets.token_bytes(10)).decode()
+    return key_id, secrets.token_urlsafe(SECRET_ACCESS_KEY_BYTES)
 
-    async def authenticate(self, token: str | None) -> Principal:
+
+def _sealed_for(key: ApiKey) -> str:
+    """Where a key's sealed secret belongs: it opens for this key's row only."""
+    return f"api-key/{key.tenant_id}/{key.id}"
+
+
+def _live(key: ApiKey, now: datetime) -> bool:
+    return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
+
+
+def _principal(key: ApiKey) -> Principal:
+    return Principal(
+        tenant_id=key.tenant_id,
+        key_id=key.id,
+        role=Role(key.role),
+        is_system=key.is_system,
+        queues=tuple(key.queues) if key.queues is not None else None,
+        things=tuple(key.things) if key.things is not None else None,
+        subject=key.owner,
+    )
+
+
+class AuthService:
+    def __init__(self, store: Store, box: SecretBox) -> None:
+        self.store = store
+        self.box = box
+
+    async def authenticate(self, token: Credentials | None) -> Principal:
+        if isinstance(token, sigv4.HttpRequest):
+            return await self._authenticate_signed(token)
         if not token:
             raise Unauthenticated()
         key = await self.store.key_get_by_prefix(lookup_id(token))
-        if key is None or not hmac.compare_digest(key.secret_hash, hash_key(token)):
+        if (
+            key is None
+            or key.type != API
+            or not hmac.compare_digest(key.secret_hash, hash_key(token))
+        ):
             raise Unauthenticated("the API key is not valid")
         # The server's clock, not the database's: saves a round trip on every request, and a
         # key's expiry is a matter of minutes, not of the milliseconds between the two clocks.
-        now = datetime.now(UTC)
-        if key.revoked_at is not None or (key.expires_at is not None and key.expires_at <= now):
+        if not _live(key, datetime.now(UTC)):
             raise Unauthenticated("the API key is revoked or expired")
-        return Principal(
-            tenant_id=key.tenant_id,
-            key_id=key.id,
-            role=Role(key.role),
-            is_system=key.is_system,
-            queues=tuple(key.queues) if key.queues is not None else None,
-            things=tuple(key.things) if key.things is not None else None,
-            subject=key.owner,
-        )
+        return _principal(key)
+
+    async def _authenticate_signed(self, request: sigv4.HttpRequest) -> Principal:
+        """A request signed with an aws-sigv4 key's secret; refused in AWS's terms."""
+        auth = sigv4.parse_authorization(next(iter(request.values("authorization")), ""))
+        if request.values("x-amz-security-token"):
+            raise AwsAuthError(sigv4.UNRECOGNIZED, "temporary credentials are not accepted")
+        key = await self.store.key_get_by_prefix(auth.access_key_id)
+        now = datetime.now(UTC)
+        if key is None or key.type != SIGV4 or key.secret_enc is None or not _live(key, now):
+            message = "the access key id is unknown, revoked or expired"
+            raise AwsAuthError(sigv4.UNRECOGNIZED, message)
+        secret = self.box.open(key.secret_enc, _sealed_for(key))
+        if not hmac.compare_digest(key.secret_hash, hash_key(secret)):
+            raise ServerKeyError("a stored access key secret does not match its hash")
+        sigv4.verify(request, auth, secret, now)
+        return _principal(key)
 
     async def create_key(
         self,
@@ -98,25 +168,76 @@ class AuthService:
         is_system: bool = False,
         queues: list[str] | None = None,
         expires_at: datetime | None = None,
+        key_type: str = API,
+        things: list[str] | None = None,
+        subject: str | None = None,
     ) -> tuple[ApiKey, str]:
-        """Make a key and answer it with its secret, which is never stored nor shown again."""
-        if secret is not None and len(secret) < MIN_CUSTOM_KEY:
+        """Make a key and answer it with its secret, shown this once: the whole key for an api
+        key, the secret access key for an aws-sigv4 key (whose access key id is its `prefix`)."""
+        if key_type not in KEY_TYPES:
+            raise InvalidInput("type must be api or aws-sigv4", field="type")
+        if secret is not None and (key_type != API or len(secret) < MIN_CUSTOM_KEY):
             raise InvalidInput(f"a key must have at least {MIN_CUSTOM_KEY} characters")
-        token = secret or generate_key()
+        if key_type == SIGV4:
+            prefix, token = generate_access_key()
+        else:
+            token = secret or generate_key()
+            prefix = lookup_id(token)
         key = ApiKey(
             id=new_id(),
             tenant_id=tenant_id,
             name=name,
             role=role.value,
             created_at=await self.store.now(),
-            prefix=lookup_id(token),
+            prefix=prefix,
             secret_hash=hash_key(token),
             is_system=is_system,
             queues=queues,
             expires_at=expires_at,
+            type=key_type,
+            subject=subject,
+            things=things,
         )
+        if key_type == SIGV4:
+            key.secret_enc = self.box.seal(token, _sealed_for(key))
         await self.store.key_insert(key)
         return key, token
+
+    async def rotate_key(
+        self,
+        principal: Principal,
+        key_id: str,
+        *,
+        revoke_old_in_s: int | None = None,
+        expires_at: datetime | None = None,
+    ) -> tuple[ApiKey, str, ApiKey]:
+        """A new key in the place of `key_id`: same type, name, role, queues, things and
+        subject (so the jobs stay its own). The old key stays live unless `revoke_old_in_s`
+        says when it ends (0: now). Answers the new key, its secret and the old key."""
+        principal.require(Op.KEY_MANAGE)
+        old = await self.store.key_get(principal.tenant_id, key_id) if is_id(key_id) else None
+        if old is None:
+            raise NotFound("key not found", key_id=key_id)
+        if old.is_system and not principal.is_system:
+            raise Forbidden("only the system admin key may rotate the system admin key")
+        new, token = await self.create_key(
+            principal.tenant_id,
+            old.name,
+            Role(old.role),
+            is_system=old.is_system,
+            queues=old.queues,
+            expires_at=expires_at,
+            key_type=old.type,
+            things=old.things,
+            subject=old.owner,
+        )
+        ended: ApiKey | None = None
+        if revoke_old_in_s == 0:
+            ended = await self.store.key_revoke(principal.tenant_id, old.id)
+        elif revoke_old_in_s is not None:
+            at = await self.store.now() + timedelta(seconds=revoke_old_in_s)
+            ended = await self.store.key_expire(principal.tenant_id, old.id, at)
+        return new, token, ended or old
 
     async def list_keys(self, principal: Principal) -> list[ApiKey]:
         principal.require(Op.KEY_MANAGE)

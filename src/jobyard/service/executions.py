@@ -45,6 +45,9 @@ class ExecutionService:
             raise InvalidInput(f"wait_s must be between 0 and {MAX_WAIT_S:g}", field="wait_s")
         if principal.queues is not None and not set(req.queues) <= set(principal.queues):
             raise Forbidden("this key may not claim from those queues")
+        req.holder = principal.owner
+        if principal.things is not None:
+            req.targets = list(principal.things)  # a device key runs only its own things' jobs
         tenant, worker = principal.tenant_id, req.worker.id
         topics = [queue_topic(tenant, q) for q in req.queues] if req.max else []
         if worker:
@@ -59,7 +62,7 @@ class ExecutionService:
             # whose handler is slow to stop would spin; one registered since does, at once.
             if claimed or remaining <= 0 or set(kills) - set(known):
                 for c in claimed:
-                    metrics.EXECUTIONS_CLAIMED.labels(c.execution.queue).inc()
+                    metrics.EXECUTIONS_CLAIMED.labels(tenant, c.execution.queue).inc()
                 return claimed, kills
             woke = await self.notifier.wait(topics, min(remaining, POLL_S))
             if worker and woke:
@@ -95,6 +98,8 @@ class ExecutionService:
                 )
             if u.lease_s is not None and not 1 <= u.lease_s <= MAX_LEASE_S:
                 raise InvalidInput(f"lease_s must be between 1 and {MAX_LEASE_S}", field="lease_s")
+        for u in updates:
+            u.holder = principal.holder
         valid = [u for u in updates if is_id(u.job_id)]
         outcomes = iter(
             await self.store.execution_update_many(principal.tenant_id, valid) if valid else []
@@ -108,7 +113,9 @@ class ExecutionService:
         handed_back: set[str] = set()
         for u, o in zip(updates, result, strict=True):
             status = u.status.value if u.status else "progress"
-            metrics.EXECUTION_UPDATES.labels(status, "yes" if o.applied else "no").inc()
+            metrics.EXECUTION_UPDATES.labels(
+                principal.tenant_id, status, "yes" if o.applied else "no"
+            ).inc()
             if o.applied and o.execution is not None and o.execution.status is ES.QUEUED:
                 handed_back.add(queue_topic(o.execution.tenant_id, o.execution.queue))
         if handed_back:  # claimable at once: wake the workers waiting on those queues

@@ -1,4 +1,4 @@
-"""Job use cases: create (one or a batch, idempotent), read, list, cancel, retry."""
+"""Job use cases: create (one or a batch, idempotent), read, list, cancel, retry, share."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from jobyard.domain.states import JobStatus
 from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
+from jobyard.service.ownership import may_change
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
 
 MAX_BATCH = 1000
+MAX_COLLABORATORS = 100
 
 
 def request_hash(new: NewJob) -> str:
@@ -42,6 +44,7 @@ class JobService:
         if len(new_jobs) > MAX_BATCH:
             raise PayloadTooLarge(f"at most {MAX_BATCH} jobs in one batch", field="jobs")
         await self._check_parents(principal, new_jobs)
+        await self._check_subjects(principal, [c for j in new_jobs for c in j.collaborators])
         created = await self.store.job_insert_many(
             principal.tenant_id, principal.owner, [(j, request_hash(j)) for j in new_jobs]
         )
@@ -53,7 +56,7 @@ class JobService:
         await self.notifier.publish(topics)
         for job, is_new in created:
             if is_new:
-                metrics.JOBS_CREATED.labels(job.queue).inc()
+                metrics.JOBS_CREATED.labels(job.tenant_id, job.queue).inc()
         return created
 
     async def _check_parents(self, principal: Principal, new_jobs: list[NewJob]) -> None:
@@ -70,6 +73,32 @@ class JobService:
             bad = sorted(parents - {job.id for job in found})
         if bad:
             raise InvalidInput(f"parent_id {bad[0]!r} names no job", field="parent_id")
+
+    async def _check_subjects(self, principal: Principal, subjects: list[str]) -> None:
+        """Collaborators are key subjects of the tenant (`GET /v1/me` tells a key its own)."""
+        if not subjects:
+            return
+        keys = await self.store.key_list(principal.tenant_id)
+        known = {k.owner for k in keys if k.revoked_at is None}
+        unknown = sorted(set(subjects) - known)
+        if unknown:
+            raise InvalidInput(
+                f"collaborator {unknown[0]!r} is not the subject of a live key of this tenant",
+                field="collaborators",
+            )
+
+    async def share(self, principal: Principal, job_id: str, collaborators: list[str]) -> Job:
+        """Replace the job's collaborators: the keys (by subject) that may cancel and retry it."""
+        await may_change(self.store, principal, job_id, Op.JOB_SHARE)
+        if len(collaborators) > MAX_COLLABORATORS:
+            raise InvalidInput(f"at most {MAX_COLLABORATORS} collaborators", field="collaborators")
+        await self._check_subjects(principal, collaborators)
+        job = await self.store.job_set_collaborators(
+            principal.tenant_id, job_id, sorted(set(collaborators))
+        )
+        if job is None:
+            raise NotFound("job not found", job_id=job_id)
+        return job
 
     async def get(self, principal: Principal, job_id: str) -> Job:
         principal.require(Op.JOB_READ)
@@ -92,9 +121,7 @@ class JobService:
     async def cancel(
         self, principal: Principal, job_id: str, reason: str | None, force: bool, now: datetime
     ) -> Job:
-        principal.require(Op.JOB_CANCEL)
-        if not is_id(job_id):
-            raise NotFound("job not found", job_id=job_id)
+        await may_change(self.store, principal, job_id, Op.JOB_CANCEL)
         order = KillOrder(
             requested_at=now, requested_by=principal.key_id, force=force, reason=reason
         )
@@ -105,9 +132,7 @@ class JobService:
         return job
 
     async def retry(self, principal: Principal, job_id: str) -> Job:
-        principal.require(Op.JOB_RETRY)
-        if not is_id(job_id):
-            raise NotFound("job not found", job_id=job_id)
+        await may_change(self.store, principal, job_id, Op.JOB_RETRY)
         job = await self.store.job_retry(principal.tenant_id, job_id)
         await self.notifier.publish({queue_topic(job.tenant_id, job.queue)})
         return job

@@ -62,7 +62,7 @@ class LogService:
         clean = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in entries]
         written = (
             await self.store.log_append(
-                principal.tenant_id, job_id, execution_number, clean, worker_id
+                principal.tenant_id, job_id, execution_number, clean, worker_id, principal.holder
             )
             if is_id(job_id)
             else None

@@ -9,6 +9,7 @@ from jobyard.domain.errors import InvalidInput, InvalidQuery, NotFound, PayloadT
 from jobyard.domain.filters import decode_cursor
 from jobyard.domain.ids import is_id
 from jobyard.service.auth import Principal
+from jobyard.service.ownership import may_change
 from jobyard.service.permissions import Op
 from jobyard.service.signed_urls import SignedUrl, UrlSigner
 from jobyard.store.protocol import Store
@@ -41,7 +42,7 @@ class RecordErrorService:
             raise PayloadTooLarge(f"at most {MAX_APPEND} errors in one request", field="errors")
         n = (
             await self.store.record_error_append(
-                principal.tenant_id, job_id, execution_number, errors, worker_id
+                principal.tenant_id, job_id, execution_number, errors, worker_id, principal.holder
             )
             if is_id(job_id)
             else None
@@ -74,7 +75,7 @@ class RecordErrorService:
 
     async def resolve(self, principal: Principal, job_id: str, ids: Sequence[str] | None) -> int:
         """Resolve the errors named, or all of the job's when `ids` is None."""
-        await self._job(principal, job_id, Op.JOB_CANCEL)
+        await may_change(self.store, principal, job_id, Op.RECORD_ERROR_RESOLVE)
         if ids is not None and not all(is_id(i) for i in ids):
             raise InvalidInput("ids must be record error ids", field="ids")
         return await self.store.record_error_resolve(principal.tenant_id, job_id, ids)

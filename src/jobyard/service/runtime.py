@@ -7,11 +7,14 @@ from pathlib import Path
 
 from jobyard.notify.local import LocalNotifier
 from jobyard.notify.protocol import Notifier
+from jobyard.service import limits
 from jobyard.service.auth import AuthService
 from jobyard.service.executions import ExecutionService
 from jobyard.service.jobs import JobService
+from jobyard.service.limits import Limits
 from jobyard.service.logs import LogService
 from jobyard.service.record_errors import RecordErrorService
+from jobyard.service.secret_box import SecretBox, ServerKey, load_server_key
 from jobyard.service.signed_urls import UrlSigner
 from jobyard.service.sweeper import Sweeper
 from jobyard.service.tenants import Bootstrap, TenantService
@@ -24,9 +27,17 @@ class Settings:
     database_url: str
     data_dir: Path | None = None
     admin_key: str | None = None
+    server_key: str | None = None  # base64url; else <data_dir>/server.key (see secret_box.py)
     sweep_interval_s: float = 0.5
     run_sweeper: bool = True
     max_log_lines: int = 1_000_000  # per execution; older lines are dropped with a marker
+    # Limits, per server process (service/limits.py says why these defaults); 0 turns one off.
+    rate_limit_per_s: float = limits.RATE_PER_S
+    rate_limit_burst: int = limits.BURST
+    auth_failures_per_min: int = limits.AUTH_FAILURES_PER_MIN
+    max_tails_per_key: int = limits.MAX_TAILS_PER_KEY
+    max_polls_per_key: int = limits.MAX_POLLS_PER_KEY
+    cors_origins: tuple[str, ...] = ()  # browser origins allowed to call; none by default
 
 
 @dataclass
@@ -41,16 +52,31 @@ class Jobyard:
     logs: LogService = field(init=False)
     record_errors: RecordErrorService = field(init=False)
     sweeper: Sweeper = field(init=False)
+    server_key: ServerKey = field(init=False)
+    secret_box: SecretBox = field(init=False)
+    signer: UrlSigner = field(init=False)
+    limits: Limits = field(init=False)
     bootstrap: Bootstrap | None = None
 
     def __post_init__(self) -> None:
-        self.auth = AuthService(self.store)
+        self.server_key = load_server_key(self.settings.server_key, self.settings.data_dir)
+        self.secret_box = SecretBox(self.server_key.key)
+        self.signer = UrlSigner(self.store, self.secret_box)
+        self.auth = AuthService(self.store, self.secret_box)
         self.jobs = JobService(self.store, self.notifier)
         self.executions = ExecutionService(self.store, self.notifier)
         self.tenants = TenantService(self.store, self.auth)
         self.logs = LogService(self.store, self.notifier, self.settings.max_log_lines)
-        self.record_errors = RecordErrorService(self.store, UrlSigner(self.store))
+        self.record_errors = RecordErrorService(self.store, self.signer)
         self.sweeper = Sweeper(self.store, self.notifier, self.settings.sweep_interval_s)
+        s = self.settings
+        self.limits = Limits(
+            rate_per_s=s.rate_limit_per_s,
+            rate_burst=s.rate_limit_burst,
+            auth_failures_per_min=s.auth_failures_per_min,
+            max_tails_per_key=s.max_tails_per_key,
+            max_polls_per_key=s.max_polls_per_key,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Jobyard:
@@ -64,8 +90,14 @@ class Jobyard:
             notifier = LocalNotifier()
         return cls(settings, store, notifier)
 
+    async def check_server_key(self) -> None:
+        """ServerKeyError when the stored secrets were sealed under another server key: a
+        server that cannot read them refuses to start rather than answer wrongly."""
+        self.secret_box.check_all(await self.store.sealed_secrets())
+
     async def start(self) -> None:
         await self.store.upgrade()
+        await self.check_server_key()
         await self.notifier.start()
         self.bootstrap = await self.tenants.bootstrap(
             self.settings.data_dir, self.settings.admin_key

@@ -32,6 +32,7 @@ _UPDATE_COLUMNS: Columns = (
     ("execution_number", sa.Integer()),
     ("expected_version", sa.Integer()),
     ("worker_id", sa.String()),
+    ("holder", sa.String()),
     ("status", sa.String()),
     ("status_details", Json),
     ("exit_code", sa.Integer()),
@@ -121,6 +122,7 @@ class BulkUpdates(BulkOutcomes):
                     u.execution_number,
                     u.expected_version,
                     u.worker_id,
+                    u.holder,
                     u.status.value if u.status else None,
                     u.status_details,
                     u.exit_code,
@@ -140,6 +142,7 @@ class BulkUpdates(BulkOutcomes):
             executions.c.lease_expires_at > self._now(),
             sa.or_(u.c.expected_version.is_(None), executions.c.version == u.c.expected_version),
             sa.or_(u.c.worker_id.is_(None), executions.c.worker_id == u.c.worker_id),
+            sa.or_(u.c.holder.is_(None), executions.c.holder == u.c.holder),
         ]
 
     async def _write_executions(

@@ -81,6 +81,8 @@ class ExecutionQueries(JobQueries):
         ]
         if req.types:
             conds.append(executions.c.type.in_(req.types))
+        if req.targets is not None:
+            conds.append(executions.c.target.in_(req.targets))
         picked = (
             sa.select(executions.c.job_id, executions.c.execution_number)
             .where(*conds)
@@ -112,6 +114,7 @@ class ExecutionQueries(JobQueries):
                 lease_expires_at=self._now_plus(lease),
                 timeout_at=self._now_plus(timeout),
                 worker_id=req.worker.id,
+                holder=req.holder,
                 hostname=req.worker.hostname,
                 pid=req.worker.pid,
             )
@@ -164,6 +167,8 @@ class ExecutionQueries(JobQueries):
             conds.append(executions.c.version == u.expected_version)
         if u.worker_id is not None:
             conds.append(executions.c.worker_id == u.worker_id)  # only the lease holder writes
+        if u.holder is not None:
+            conds.append(executions.c.holder == u.holder)  # nor another key's executions
         if u.status is ES.CANCELED:
             conds.append(job_kill.is_not(None))  # canceled only answers a kill order
         if u.status is ES.QUEUED:
@@ -257,6 +262,7 @@ class ExecutionQueries(JobQueries):
                         lease_expires_at=None,
                         timeout_at=None,
                         worker_id=None,
+                        holder=None,
                         hostname=None,
                         pid=None,
                     )
@@ -311,7 +317,9 @@ class ExecutionQueries(JobQueries):
             code = "terminal_state"
         elif current.status is ES.QUEUED:
             why, code = "execution has not been claimed", "not_claimed"
-        elif u.worker_id is not None and current.worker_id != u.worker_id:
+        elif (u.worker_id is not None and current.worker_id != u.worker_id) or (
+            u.holder is not None and r["holder"] != u.holder
+        ):
             why, code = "another worker holds this execution", "not_lease_holder"
         elif u.expected_version is not None and current.version != u.expected_version:
             why = f"version mismatch: expected {u.expected_version}, current {current.version}"

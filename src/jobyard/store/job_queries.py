@@ -303,6 +303,19 @@ class JobQueries(SqlStoreBase):
         )
         return True
 
+    async def job_set_collaborators(
+        self, tenant_id: str, job_id: str, collaborators: list[str]
+    ) -> Job | None:
+        async with self._write() as conn:
+            result = await conn.execute(
+                sa.update(jobs)
+                .where(jobs.c.tenant_id == tenant_id, jobs.c.id == job_id)
+                .values(collaborators=collaborators, updated_at=self._now())
+            )
+            if not result.rowcount:
+                return None
+            return await self._job_get(conn, tenant_id, job_id)
+
     async def job_retry(self, tenant_id: str, job_id: str) -> Job:
         async with self._write() as conn:
             now = self._now()

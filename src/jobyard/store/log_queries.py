@@ -35,11 +35,12 @@ class LogQueries(SqlStoreBase):
         execution_number: int,
         entries: Sequence[NewLogEntry],
         worker_id: str | None = None,
+        holder: str | None = None,
     ) -> tuple[int, int] | None:
         """Append entries to an execution's log. Answers the last seq given and how many lines
         the execution has had in all; None when the execution does not exist (or, with
         `worker_id`, is held by another worker)."""
-        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id)
+        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id, holder)
         async with self._write() as conn:
             lines = (
                 await conn.execute(

@@ -62,6 +62,14 @@ class Store(Protocol):
     async def key_get_by_prefix(self, prefix: str) -> ApiKey | None: ...
     async def key_list(self, tenant_id: str) -> list[ApiKey]: ...
     async def key_revoke(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
+    async def key_get(self, tenant_id: str, key_id: str) -> ApiKey | None: ...
+    async def key_expire(self, tenant_id: str, key_id: str, at: datetime) -> ApiKey | None:
+        """Bring a live key's expiry forward to `at` (never later); None if unknown or revoked."""
+
+    async def sealed_secrets(self) -> list[str]:
+        """A sample of the sealed secrets kept (the newest of each kind), to check the server
+        key against at start."""
+
     async def key_count(self) -> int: ...
 
     # jobs
@@ -82,6 +90,11 @@ class Store(Protocol):
 
     async def job_retry(self, tenant_id: str, job_id: str) -> Job:
         """Queue a new execution for a failed, timed-out or canceled job."""
+
+    async def job_set_collaborators(
+        self, tenant_id: str, job_id: str, collaborators: list[str]
+    ) -> Job | None:
+        """Replace a job's collaborators; None when the tenant has no such job."""
 
     # executions
     async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]: ...
@@ -107,6 +120,7 @@ class Store(Protocol):
         execution_number: int,
         entries: Sequence[NewLogEntry],
         worker_id: str | None = None,
+        holder: str | None = None,
     ) -> tuple[int, int] | None: ...
 
     async def log_list(
@@ -130,6 +144,7 @@ class Store(Protocol):
         execution_number: int,
         errors: Sequence[NewRecordError],
         worker_id: str | None = None,
+        holder: str | None = None,
     ) -> int | None: ...
 
     async def record_error_list(
@@ -146,4 +161,14 @@ class Store(Protocol):
         self, tenant_id: str, job_id: str, ids: Sequence[str] | None
     ) -> int: ...
 
-    async def signing_key(self, tenant_id: str, key_id: str | None = None) -> tuple[str, str]: ...
+    async def signing_key_get(
+        self, tenant_id: str, key_id: str | None = None
+    ) -> tuple[str, str] | None:
+        """The live URL-signing key `key_id`, or the tenant's newest live one, as (id, sealed
+        secret); None when there is none."""
+
+    async def signing_key_add(
+        self, tenant_id: str, key_id: str, secret: str, *, retire_others: bool = False
+    ) -> int:
+        """Keep a signing key whose secret the service sealed; with `retire_others`, retire the
+        tenant's other live keys at once (answers how many)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import Any
 
@@ -37,9 +36,10 @@ class RecordErrorQueries(SqlStoreBase):
         execution_number: int,
         errors: Sequence[NewRecordError],
         worker_id: str | None = None,
+        holder: str | None = None,
     ) -> int | None:
         """Add errors to an execution; None when it does not exist (or is another worker's)."""
-        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id)
+        cond = self._execution_named(tenant_id, job_id, execution_number, worker_id, holder)
         async with self._write() as conn:
             found = (await conn.execute(sa.select(sa.literal(1)).where(*cond))).first()
             if found is None:
@@ -103,29 +103,40 @@ class RecordErrorQueries(SqlStoreBase):
             )
         return int(result.rowcount or 0)
 
-    async def signing_key(self, tenant_id: str, key_id: str | None = None) -> tuple[str, str]:
-        """The tenant's current URL-signing key (made on first use), or the live key `key_id`.
-
-        Answers (id, secret). Retiring a key voids every URL it signed.
-        """
-        live = sa.select(signing_keys.c.id, signing_keys.c.secret).where(
+    async def signing_key_get(
+        self, tenant_id: str, key_id: str | None = None
+    ) -> tuple[str, str] | None:
+        """The tenant's live URL-signing key `key_id`, or its newest live one: (id, secret as
+        stored, i.e. sealed by the service), or None. A retired key voids every URL it signed."""
+        stmt = sa.select(signing_keys.c.id, signing_keys.c.secret).where(
             signing_keys.c.tenant_id == tenant_id, signing_keys.c.retired_at.is_(None)
         )
         if key_id is not None:
-            async with self._read() as conn:
-                row = (await conn.execute(live.where(signing_keys.c.id == key_id))).first()
-            if row is None:
-                raise KeyError(key_id)
-            return str(row.id), str(row.secret)
+            stmt = stmt.where(signing_keys.c.id == key_id)
+        stmt = stmt.order_by(signing_keys.c.created_at.desc(), signing_keys.c.id.desc()).limit(1)
+        async with self._read() as conn:
+            row = (await conn.execute(stmt)).first()
+        return (str(row.id), str(row.secret)) if row is not None else None
+
+    async def signing_key_add(
+        self, tenant_id: str, key_id: str, secret: str, *, retire_others: bool = False
+    ) -> int:
+        """Keep a new signing key (its secret already sealed); with `retire_others`, retire the
+        tenant's other live keys in the same transaction. Answers how many were retired."""
         async with self._write() as conn:
-            newest = live.order_by(signing_keys.c.created_at.desc()).limit(1)
-            row = (await conn.execute(newest)).first()
-            if row is not None:
-                return str(row.id), str(row.secret)
-            made = (new_id(), secrets.token_urlsafe(48))
+            retired = 0
+            if retire_others:
+                result = await conn.execute(
+                    sa.update(signing_keys)
+                    .where(
+                        signing_keys.c.tenant_id == tenant_id, signing_keys.c.retired_at.is_(None)
+                    )
+                    .values(retired_at=self._now())
+                )
+                retired = int(result.rowcount or 0)
             await conn.execute(
                 sa.insert(signing_keys).values(
-                    id=made[0], tenant_id=tenant_id, secret=made[1], created_at=self._now()
+                    id=key_id, tenant_id=tenant_id, secret=secret, created_at=self._now()
                 )
             )
-            return made
+        return retired

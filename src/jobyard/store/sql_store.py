@@ -20,7 +20,7 @@ from jobyard.domain.entities import ApiKey, Tenant
 from jobyard.domain.errors import Conflict
 from jobyard.domain.ids import new_id
 from jobyard.store import rows
-from jobyard.store.tables import api_keys, executions, tenants
+from jobyard.store.tables import api_keys, executions, signing_keys, tenants
 from jobyard.store.types import UtcDateTime
 
 
@@ -52,9 +52,14 @@ class SqlStoreBase(ABC):
 
     @staticmethod
     def _execution_named(
-        tenant_id: str, job_id: str, execution_number: int, worker_id: str | None
+        tenant_id: str,
+        job_id: str,
+        execution_number: int,
+        worker_id: str | None,
+        holder: str | None = None,
     ) -> list[sa.ColumnElement[bool]]:
-        """The conditions naming one execution of the tenant, held by `worker_id` if given."""
+        """The conditions naming one execution of the tenant, held by `worker_id` and claimed
+        by the key subject `holder`, each if given."""
         cond = [
             executions.c.tenant_id == tenant_id,
             executions.c.job_id == job_id,
@@ -62,6 +67,8 @@ class SqlStoreBase(ABC):
         ]
         if worker_id is not None:
             cond.append(executions.c.worker_id == worker_id)
+        if holder is not None:
+            cond.append(executions.c.holder == holder)
         return cond
 
     async def now(self) -> datetime:
@@ -175,6 +182,47 @@ class SqlStoreBase(ABC):
                 .first()
             )
         return rows.key_from(r) if r else None
+
+    async def key_get(self, tenant_id: str, key_id: str) -> ApiKey | None:
+        async with self._read() as conn:
+            stmt = sa.select(api_keys).where(
+                api_keys.c.tenant_id == tenant_id, api_keys.c.id == key_id
+            )
+            r = (await conn.execute(stmt)).mappings().first()
+        return rows.key_from(r) if r else None
+
+    async def key_expire(self, tenant_id: str, key_id: str, at: datetime) -> ApiKey | None:
+        """Bring a live key's end forward to `at` (never later than it was); None when the key
+        is unknown or revoked."""
+        live = [
+            api_keys.c.tenant_id == tenant_id,
+            api_keys.c.id == key_id,
+            api_keys.c.revoked_at.is_(None),
+        ]
+        later = sa.or_(api_keys.c.expires_at.is_(None), api_keys.c.expires_at > at)
+        async with self._write() as conn:
+            await conn.execute(sa.update(api_keys).where(*live, later).values(expires_at=at))
+            r = (await conn.execute(sa.select(api_keys).where(*live))).mappings().first()
+        return rows.key_from(r) if r else None
+
+    async def sealed_secrets(self) -> list[str]:
+        """The newest sealed secret of each kind (access keys, URL-signing keys): enough to tell
+        whether this server's key is the one they were sealed under."""
+        newest_key = (
+            sa.select(api_keys.c.secret_enc)
+            .where(api_keys.c.secret_enc.is_not(None))
+            .order_by(api_keys.c.created_at.desc())
+            .limit(1)
+        )
+        newest_signing = (
+            sa.select(signing_keys.c.secret)
+            .where(signing_keys.c.retired_at.is_(None))
+            .order_by(signing_keys.c.created_at.desc())
+            .limit(1)
+        )
+        async with self._read() as conn:
+            found = [(await conn.execute(q)).scalar() for q in (newest_key, newest_signing)]
+        return [str(v) for v in found if v is not None]
 
     async def key_count(self) -> int:
         async with self._read() as conn:

@@ -125,6 +125,7 @@ executions = sa.Table(
     sa.Column("lease_expires_at", UtcDateTime, nullable=True),
     sa.Column("timeout_at", UtcDateTime, nullable=True),
     sa.Column("worker_id", sa.String(200), nullable=True),
+    sa.Column("holder", sa.String(64), nullable=True),  # the subject of the key that claimed it
     sa.Column("hostname", sa.String(255), nullable=True),
     sa.Column("pid", sa.Integer, nullable=True),
     sa.Column("exit_code", sa.Integer, nullable=True),

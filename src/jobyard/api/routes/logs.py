@@ -8,18 +8,25 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.operations import needs
 from jobyard.api.schemas.follow import LogAppended, LogAppendIn, LogEntryOut, LogPage
 from jobyard.domain.entities import LogEntry
 from jobyard.service.logs import DEFAULT_LIMIT, MAX_LIMIT
+from jobyard.service.permissions import Op
 
 router = APIRouter(tags=["logs"])
 Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
 KEEPALIVE_S = 15.0
 
 
-@router.post("/v1/jobs/{job_id}/executions/{execution_number}/logs", response_model=LogAppended)
+@router.post(
+    "/v1/jobs/{job_id}/executions/{execution_number}/logs",
+    response_model=LogAppended,
+    openapi_extra=needs(Op.EXECUTION_UPDATE),
+)
 async def append_logs(
     job_id: str, execution_number: Number, body: LogAppendIn, jy: App, caller: Caller
 ) -> LogAppended:
@@ -30,7 +37,7 @@ async def append_logs(
     return LogAppended(last_seq=last)
 
 
-@router.get("/v1/jobs/{job_id}/logs", response_model=LogPage)
+@router.get("/v1/jobs/{job_id}/logs", response_model=LogPage, openapi_extra=needs(Op.JOB_READ))
 async def read_logs(
     job_id: str,
     jy: App,
@@ -52,7 +59,11 @@ def _sse(entry: LogEntry) -> bytes:
     return b"id: %d\ndata: %s\n\n" % (entry.seq, orjson.dumps(body))
 
 
-@router.get("/v1/jobs/{job_id}/logs/stream", response_class=StreamingResponse)
+@router.get(
+    "/v1/jobs/{job_id}/logs/stream",
+    response_class=StreamingResponse,
+    openapi_extra=needs(Op.JOB_READ),
+)
 async def stream_logs(
     job_id: str,
     jy: App,
@@ -65,22 +76,33 @@ async def stream_logs(
     start = after
     if last_event_id is not None and last_event_id.isdigit():
         start = int(last_event_id)
-    entries = await jy.logs.tail(caller, job_id, start)
+    slot = jy.limits.tail(caller.key_id)  # 429 when the key has its most tails open
+    try:
+        entries = await jy.logs.tail(caller, job_id, start)
+    except BaseException:
+        slot.release()
+        raise
 
     async def events() -> AsyncIterator[bytes]:
-        yield b": tail of job " + job_id.encode() + b"\n\n"
-        async for entry in entries:
-            yield _sse(entry)
-        yield b"event: end\ndata: {}\n\n"
+        with slot:  # given back however the stream ends: its end, a disconnect, an error
+            yield b": tail of job " + job_id.encode() + b"\n\n"
+            async for entry in entries:
+                yield _sse(entry)
+            yield b"event: end\ndata: {}\n\n"
 
     return StreamingResponse(
         events(),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        background=BackgroundTask(slot.release),  # for a client gone before the stream began
     )
 
 
-@router.get("/v1/jobs/{job_id}/logs/download", response_class=StreamingResponse)
+@router.get(
+    "/v1/jobs/{job_id}/logs/download",
+    response_class=StreamingResponse,
+    openapi_extra=needs(Op.JOB_READ),
+)
 async def download_logs(
     job_id: str,
     jy: App,

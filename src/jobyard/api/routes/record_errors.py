@@ -12,6 +12,8 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.list_query import CURSOR
+from jobyard.api.operations import needs
 from jobyard.api.schemas.follow import (
     FileUrlIn,
     FileUrlOut,
@@ -25,6 +27,7 @@ from jobyard.api.schemas.follow import (
 )
 from jobyard.domain.entities import RecordError
 from jobyard.domain.filters import encode_cursor
+from jobyard.service.permissions import Op
 
 router = APIRouter(tags=["errors"])
 Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
@@ -43,6 +46,7 @@ CSV_COLUMNS = [
 
 @router.post(
     "/v1/jobs/{job_id}/executions/{execution_number}/record-errors",
+    openapi_extra=needs(Op.EXECUTION_UPDATE),
     response_model=RecordErrorsAppended,
 )
 async def append_record_errors(
@@ -55,13 +59,17 @@ async def append_record_errors(
     return RecordErrorsAppended(added=n)
 
 
-@router.get("/v1/jobs/{job_id}/record-errors", response_model=RecordErrorPage)
+@router.get(
+    "/v1/jobs/{job_id}/record-errors",
+    response_model=RecordErrorPage,
+    openapi_extra=needs(Op.JOB_READ),
+)
 async def list_record_errors(
     job_id: str,
     jy: App,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, json_schema_extra=CURSOR)] = None,
     resolved: bool | None = None,
 ) -> RecordErrorPage:
     """Oldest first, at most 1,000 a page."""
@@ -74,7 +82,11 @@ async def list_record_errors(
     )
 
 
-@router.post("/v1/jobs/{job_id}/record-errors/resolve", response_model=Resolved)
+@router.post(
+    "/v1/jobs/{job_id}/record-errors/resolve",
+    response_model=Resolved,
+    openapi_extra=needs(Op.RECORD_ERROR_RESOLVE),
+)
 async def resolve_record_errors(
     job_id: str, jy: App, caller: Caller, body: Annotated[ResolveIn | None, Body()] = None
 ) -> Resolved:
@@ -83,7 +95,11 @@ async def resolve_record_errors(
     return Resolved(resolved=await jy.record_errors.resolve(caller, job_id, ids))
 
 
-@router.post("/v1/jobs/{job_id}/record-errors/file-url", response_model=FileUrlOut)
+@router.post(
+    "/v1/jobs/{job_id}/record-errors/file-url",
+    response_model=FileUrlOut,
+    openapi_extra=needs(Op.JOB_READ),
+)
 async def record_errors_file_url(
     job_id: str, jy: App, caller: Caller, body: Annotated[FileUrlIn | None, Body()] = None
 ) -> FileUrlOut:
@@ -100,7 +116,9 @@ def _row(e: RecordError) -> dict[str, object]:
 
 @router.get(
     "/v1/files/{tenant_id}/jobs/{job_id}/record-errors.{fmt}",
+    openapi_extra=needs("public"),
     response_class=StreamingResponse,
+    responses={403: {"description": "The signature, path or expiry do not hold."}},
     include_in_schema=True,
 )
 async def download_record_errors(
@@ -152,6 +170,7 @@ async def refuse_other_methods(
 
 @router.get(
     "/v1/jobs/{job_id}/error",
+    openapi_extra=needs(Op.JOB_READ),
     response_model=PrimaryError,
     responses={204: {"description": "The job has no error."}},
 )

@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.operations import needs
 from jobyard.api.schemas.executions import (
     BatchError,
     BatchResult,
@@ -24,16 +27,51 @@ from jobyard.api.schemas.executions import (
     UpdateIn,
     UpdateOut,
 )
-from jobyard.domain.entities import ClaimRequest, WorkerIdentity
+from jobyard.domain.entities import ClaimedExecution, ClaimRequest, WorkerIdentity
+from jobyard.service.auth import Principal
+from jobyard.service.permissions import Op
+from jobyard.service.runtime import Jobyard
 
 router = APIRouter(tags=["workers"])
+T = TypeVar("T")
+Claimed = tuple[list[ClaimedExecution], list[tuple[str, int]]]
 
 
-@router.post("/v1/claims", response_model=ClaimOut)
-async def claim(body: ClaimIn, jy: App, caller: Caller) -> ClaimOut:
+async def _claim(
+    jy: Jobyard, caller: Principal, request: Request, req: ClaimRequest, wait_s: float
+) -> Claimed:
+    """A claim; a long-poll (`wait_s` > 0) holds one of the key's long-poll places (429 when it
+    has none left) until it answers, fails, or its client hangs up."""
+    if not wait_s:
+        return await jy.executions.claim(caller, req, 0)
+    with jy.limits.poll(caller.key_id):
+        answer = await _unless_client_leaves(request, jy.executions.claim(caller, req, wait_s))
+    return answer if answer is not None else ([], [])
+
+
+async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, T]) -> T | None:
+    """`work`'s answer; or None, `work` cancelled, once the client hangs up: no one would read
+    the answer, and the wait would hold its place for nothing."""
+
+    async def hung_up() -> None:  # the body is read: what comes next is the disconnect
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+
+    waiting, gone = asyncio.ensure_future(work), asyncio.ensure_future(hung_up())
+    try:
+        await asyncio.wait({waiting, gone}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        waiting.cancel()  # nothing when it is done
+    await asyncio.wait({waiting})  # let it unwind before its place is given back
+    return None if waiting.cancelled() else waiting.result()
+
+
+@router.post("/v1/claims", response_model=ClaimOut, openapi_extra=needs(Op.EXECUTION_CLAIM))
+async def claim(body: ClaimIn, jy: App, caller: Caller, request: Request) -> ClaimOut:
     """Lease up to `max` executions from `queues`; with `wait_s`, wait for work up to that long.
     With `worker.id`, also answers (and wakes for) kill orders on executions that worker holds."""
-    claimed, kills = await jy.executions.claim(caller, body.to_request(), body.wait_s)
+    claimed, kills = await _claim(jy, caller, request, body.to_request(), body.wait_s)
     return ClaimOut.model_construct(
         executions=[ClaimedOut.of(c) for c in claimed],
         cancel_requested=[
@@ -42,23 +80,32 @@ async def claim(body: ClaimIn, jy: App, caller: Caller) -> ClaimOut:
     )
 
 
-@router.get("/v1/workers/{worker_id}/kill-orders", response_model=KillOrdersOut)
+@router.get(
+    "/v1/workers/{worker_id}/kill-orders",
+    response_model=KillOrdersOut,
+    openapi_extra=needs(Op.EXECUTION_CLAIM),
+)
 async def wait_for_kill_orders(
     worker_id: Annotated[str, Path(max_length=200)],
     queues: Annotated[list[str], Query(min_length=1, max_length=100)],
     jy: App,
     caller: Caller,
+    request: Request,
     wait_s: Annotated[float, Query(ge=0, le=30)] = 0,
 ) -> KillOrdersOut:
     """The executions `worker_id` holds whose jobs have a kill order; with `wait_s`, waits until
     a new one is registered (a busy worker's push channel: it needs no renewal to learn it)."""
     req = ClaimRequest(queues=queues, max=0, worker=WorkerIdentity(id=worker_id))
-    _, kills = await jy.executions.claim(caller, req, wait_s)
+    _, kills = await _claim(jy, caller, request, req, wait_s)
     refs = [ExecutionRef.model_construct(job_id=j, execution_number=n) for j, n in kills]
     return KillOrdersOut.model_construct(cancel_requested=refs)
 
 
-@router.patch("/v1/jobs/{job_id}/executions/{execution_number}", response_model=UpdateOut)
+@router.patch(
+    "/v1/jobs/{job_id}/executions/{execution_number}",
+    response_model=UpdateOut,
+    openapi_extra=needs(Op.EXECUTION_UPDATE),
+)
 async def update_execution(
     job_id: str,
     execution_number: Annotated[int, Path(ge=1, le=2**31 - 1)],
@@ -72,7 +119,9 @@ async def update_execution(
     return UpdateOut.of_outcome(outcome)
 
 
-@router.post("/v1/executions/batch", response_model=BatchUpdateOut)
+@router.post(
+    "/v1/executions/batch", response_model=BatchUpdateOut, openapi_extra=needs(Op.EXECUTION_UPDATE)
+)
 async def update_executions(body: BatchUpdateIn, jy: App, caller: Caller) -> BatchUpdateOut:
     """Many updates in one request, each judged on its own."""
     updates = [u.to_update(u.job_id, u.execution_number) for u in body.updates]

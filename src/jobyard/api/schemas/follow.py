@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from jobyard.api.schemas.base import Answer, Request
-from jobyard.api.schemas.fields import AwareDatetime, JsonValue, Text
+from jobyard.api.schemas.fields import AwareDatetime, IdText, JsonValue, Text
 from jobyard.domain.entities import LogEntry, NewLogEntry, NewRecordError, RecordError
 
 
@@ -105,7 +105,7 @@ class RecordErrorPage(Answer):
 
 
 class ResolveIn(Request):
-    ids: list[str] | None = Field(None, max_length=1000, description="None: all of the job's.")
+    ids: list[IdText] | None = Field(None, max_length=1000, description="None: all of the job's.")
 
 
 class Resolved(Answer):

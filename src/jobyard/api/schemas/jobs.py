@@ -15,6 +15,7 @@ from jobyard.api.schemas.fields import (
     LabelKey,
     LabelValue,
     Name,
+    Subject,
     Text,
 )
 from jobyard.domain.entities import COUNTERS, Job, NewJob
@@ -37,6 +38,11 @@ class JobIn(Request):
     idempotency_key: Text | None = Field(None, min_length=1, max_length=255)
     targets: list[Name] = Field(default_factory=list, max_length=10000)
     steps: list[Name] = Field(default_factory=list, max_length=1000)
+    collaborators: list[Subject] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Key subjects that may cancel and retry the job besides its owner.",
+    )
 
     def to_new(self, idempotency_key: str | None = None) -> NewJob:
         data = self.model_dump()
@@ -66,7 +72,8 @@ class JobOut(Answer):
     document: dict[str, Any] | None
     labels: dict[str, str]
     parent_id: str | None
-    owner: str | None
+    owner: str | None = Field(description="The subject of the key that created the job.")
+    collaborators: list[str]
     created_at: datetime
     updated_at: datetime
     scheduled_at: datetime | None
@@ -117,6 +124,10 @@ class JobBatchOut(Answer):
 class JobPage(Answer):
     items: list[JobOut]
     next_cursor: str | None
+
+
+class CollaboratorsIn(Request):
+    collaborators: list[Subject] = Field(max_length=100)
 
 
 class CancelIn(Request):

@@ -1,4 +1,4 @@
-"""Security: key types, device things, key subjects, encrypted secrets, job collaborators.
+"""Security: key types, things, subjects, encrypted secrets, collaborators, lease holders.
 
 Revision ID: 0003
 Revises: 0002
@@ -25,6 +25,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("secret_enc", sa.Text, nullable=True))
     with op.batch_alter_table("jobs") as batch:
         batch.add_column(sa.Column("collaborators", Json, nullable=False, server_default="[]"))
+    with op.batch_alter_table("executions") as batch:
+        batch.add_column(sa.Column("holder", sa.String(64), nullable=True))
     with op.batch_alter_table("signing_keys") as batch:
         batch.alter_column("secret", type_=sa.Text, existing_type=sa.String(128))
 
@@ -32,6 +34,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("signing_keys") as batch:
         batch.alter_column("secret", type_=sa.String(128), existing_type=sa.Text)
+    with op.batch_alter_table("executions") as batch:
+        batch.drop_column("holder")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("collaborators")
     with op.batch_alter_table("api_keys") as batch:
