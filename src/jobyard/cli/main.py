@@ -140,7 +140,7 @@ def serve(
     """Run the server (migrates the database first)."""
     import uvicorn
 
-    from jobyard.api.app import create_app
+    from jobyard.faces import create_server_app
     from jobyard.domain.errors import JobyardError
     from jobyard.service.secret_box import KEY_FILE as SERVER_KEY_FILE
 
@@ -182,7 +182,7 @@ def serve(
             " key: it is used only on the first start, with an empty database"
         )
     uvicorn.run(
-        create_app(settings),
+        create_server_app(settings),
         host=host,
         port=port,
         log_level=log_level,

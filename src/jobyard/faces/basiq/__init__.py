@@ -1,0 +1,1 @@
+"""Basiq's jobs API, under /basiq."""

@@ -1,0 +1,1 @@
+"""Celigo integrator.io's job API, under /celigo/v1."""

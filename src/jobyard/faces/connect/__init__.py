@@ -1,0 +1,1 @@
+"""Posit Connect's content jobs API, under /connect/__api__."""

@@ -1,0 +1,1 @@
+"""Finch's automated and manual jobs API, under /finch."""
