@@ -25,6 +25,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 ANSWER_FIELDS = ("key", "admin_key")  # top-level fields of an answer that hold a secret
 ANYWHERE_FIELDS = ("secret_access_key",)  # fields that hold a secret wherever they are
@@ -199,11 +200,15 @@ def _named(source: str) -> str:
 
 
 def check_database(database_url: str, secrets: dict[str, str]) -> None:
-    """Fail when the database holds any of `secrets` in clear (see `leaks`)."""
+    """Fail when the database holds any of `secrets` in clear (see `leaks`); without a
+    traceback, whose frames would show the secrets they were given."""
     if not secrets:
         return
+    if database_url.startswith("sqlite") and not Path(database_url.split("///", 1)[1]).exists():
+        return  # a test removed it: nothing is at rest
     problems = leaks(dump_database(database_url), secrets)
-    assert not problems, "secrets at rest:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail("secrets at rest:\n" + "\n".join(problems), pytrace=False)
 
 
 def check_stopped_server(url: str, data_dir: Path, database_url: str) -> None:

@@ -140,8 +140,8 @@ def serve(
     """Run the server (migrates the database first)."""
     import uvicorn
 
-    from jobyard.faces import create_server_app
     from jobyard.domain.errors import JobyardError
+    from jobyard.faces import create_server_app
     from jobyard.service.secret_box import KEY_FILE as SERVER_KEY_FILE
 
     settings = _settings(data_dir, database_url)

@@ -130,6 +130,9 @@ class ClaimRequest:
     worker: WorkerIdentity = field(default_factory=WorkerIdentity)
     holder: str | None = None  # the claiming key's subject; a worker key writes only its own
     targets: list[str] | None = None  # a device key claims only executions for its things
+    all_queues: bool = False  # claim from any queue (`queues` is then ignored): a thing's pull
+    job_ids: list[str] | None = None  # only executions of these jobs
+    status_details: dict[str, str] | None = None  # written onto what is claimed
 
 
 @dataclass(slots=True)

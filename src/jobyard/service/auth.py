@@ -142,6 +142,16 @@ class AuthService:
             raise Unauthenticated("the API key is revoked or expired")
         return _principal(key)
 
+    async def authenticate_key_id(self, tenant_id: str, key_id: str) -> Principal:
+        """The principal of an `api` key named by its tenant and id, as long as the key lives:
+        for credentials derived from a key (an access token), which die with it."""
+        key = await self.store.key_get(tenant_id, key_id) if is_id(key_id) else None
+        if key is None or key.type != API:
+            raise Unauthenticated("the API key is not valid")
+        if not _live(key, datetime.now(UTC)):
+            raise Unauthenticated("the API key is revoked or expired")
+        return _principal(key)
+
     async def _authenticate_signed(self, request: sigv4.HttpRequest) -> Principal:
         """A request signed with an aws-sigv4 key's secret; refused in AWS's terms."""
         auth = sigv4.parse_authorization(next(iter(request.values("authorization")), ""))

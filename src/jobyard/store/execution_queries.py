@@ -76,9 +76,12 @@ class ExecutionQueries(JobQueries):
         conds = [
             executions.c.tenant_id == tenant_id,
             executions.c.status == ES.QUEUED.value,
-            executions.c.queue.in_(req.queues),
             executions.c.available_at <= self._now(),
         ]
+        if not req.all_queues:
+            conds.append(executions.c.queue.in_(req.queues))
+        if req.job_ids is not None:
+            conds.append(executions.c.job_id.in_(req.job_ids))
         if req.types:
             conds.append(executions.c.type.in_(req.types))
         if req.targets is not None:
@@ -117,6 +120,7 @@ class ExecutionQueries(JobQueries):
                 holder=req.holder,
                 hostname=req.worker.hostname,
                 pid=req.worker.pid,
+                **({} if req.status_details is None else {"status_details": req.status_details}),
             )
             .returning(executions)
         )

@@ -149,6 +149,8 @@ class JobQueries(SqlStoreBase):
                 "priority": r["priority"],
                 "available_at": r["scheduled_at"] or r["created_at"],
                 "queued_at": r["created_at"],
+                # a job for one thing: its executions are that thing's (as a device pulls them)
+                "target": r["targets"][0] if len(r["targets"] or []) == 1 else None,
             }
             for r in job_rows
         ]
@@ -372,5 +374,11 @@ class JobQueries(SqlStoreBase):
                 queued_at=now,
                 available_at=self._now_plus(delay_s) if delay_s > 0 else now,
                 last_updated_at=now,
+                target=sa.select(executions.c.target)
+                .where(
+                    executions.c.job_id == job_row["id"],
+                    executions.c.execution_number == number - 1,
+                )
+                .scalar_subquery(),  # a retry runs for the same thing
             )
         )

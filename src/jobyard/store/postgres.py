@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates
+from jobyard.store.exclusive_inserts import ExclusiveInserts
+from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.tables import jobs
@@ -29,7 +31,7 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-class PostgresStore(BulkUpdates, LogQueries, RecordErrorQueries):
+class PostgresStore(BulkUpdates, LogQueries, RecordErrorQueries, ExclusiveInserts, FleetQueries):
     """Claims take rows with `FOR UPDATE SKIP LOCKED`, so nodes and workers never wait on each
     other's picks; every deadline uses the database's `now()`."""
 

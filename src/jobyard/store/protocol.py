@@ -27,7 +27,17 @@ from jobyard.domain.entities import (
     Tenant,
     UpdateOutcome,
 )
+from jobyard.domain.exclusive import ExclusiveOutcome, ExclusiveRule
 from jobyard.domain.filters import JobFilter
+from jobyard.domain.states import ExecutionStatus
+from jobyard.domain.things import (
+    FleetJob,
+    FleetStatus,
+    NewFleetJob,
+    Thing,
+    ThingExecution,
+    ThingGroup,
+)
 
 
 class SweepResult:
@@ -81,6 +91,12 @@ class Store(Protocol):
         Answers each job with True when it was created, False when an earlier job with the same
         idempotency key and hash was found. A key seen with another hash raises IdempotencyConflict.
         """
+
+    async def job_insert_exclusive(
+        self, tenant_id: str, owner: str | None, new: NewJob, rule: ExclusiveRule
+    ) -> ExclusiveOutcome:
+        """Insert `new` unless a job of its kind is active (then answer that one) or the rule's
+        quota is spent (then answer no job), all decided in one write transaction."""
 
     async def job_get(self, tenant_id: str, job_id: str) -> Job | None: ...
     async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]: ...
@@ -172,3 +188,65 @@ class Store(Protocol):
     ) -> int:
         """Keep a signing key whose secret the service sealed; with `retire_others`, retire the
         tenant's other live keys at once (answers how many)."""
+
+    # things, thing groups and fleet jobs (the AWS IoT registry) -----------------------------
+    async def thing_create(
+        self, tenant_id: str, name: str, thing_type: str | None, attributes: dict[str, str]
+    ) -> Thing:
+        """Raises Conflict when the tenant has a thing of that name."""
+
+    async def thing_get(self, tenant_id: str, name: str) -> Thing | None: ...
+    async def thing_list(self, tenant_id: str, after: str | None, limit: int) -> list[Thing]: ...
+    async def thing_group_create(
+        self, tenant_id: str, name: str, description: str | None, attributes: dict[str, str]
+    ) -> ThingGroup:
+        """Raises Conflict when the tenant has a group of that name."""
+
+    async def thing_group_get(self, tenant_id: str, name: str) -> ThingGroup | None: ...
+    async def thing_group_add(self, tenant_id: str, group: ThingGroup, thing: Thing) -> None: ...
+    async def thing_group_members(
+        self, tenant_id: str, group: ThingGroup, after: str | None, limit: int
+    ) -> list[str]: ...
+
+    async def fleet_insert(
+        self,
+        tenant_id: str,
+        owner: str | None,
+        new: NewFleetJob,
+        parent: NewJob,
+        children: list[NewJob],
+    ) -> FleetJob:
+        """Parent, children and fleet row in one transaction; Conflict on a name taken."""
+
+    async def fleet_get(self, tenant_id: str, name: str) -> FleetJob | None: ...
+    async def fleet_list(
+        self, tenant_id: str, status: FleetStatus | None, after: str | None, limit: int
+    ) -> list[FleetJob]: ...
+    async def fleet_counts(self, tenant_id: str, fleet_id: str) -> dict[ExecutionStatus, int]: ...
+    async def fleet_set_status(
+        self,
+        tenant_id: str,
+        fleet_id: str,
+        status: FleetStatus,
+        *,
+        force: bool | None = None,
+        reason_code: str | None = None,
+        comment: str | None = None,
+    ) -> bool:
+        """Move an in-progress fleet job (and its parent job) to `status`; False if it was not
+        in progress any more."""
+
+    async def fleet_delete(self, tenant_id: str, fleet_id: str) -> None: ...
+    async def thing_executions(
+        self,
+        tenant_id: str,
+        thing: str,
+        *,
+        job_name: str | None = None,
+        fleet_id: str | None = None,
+        statuses: list[ExecutionStatus] | None = None,
+        latest_only: bool = True,
+        execution_number: int | None = None,
+        limit: int = 1000,
+    ) -> list[ThingExecution]:
+        """The executions run for a thing (or every thing of a fleet job), oldest first."""

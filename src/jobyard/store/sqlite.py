@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates, Key
+from jobyard.store.exclusive_inserts import ExclusiveInserts
+from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.tables import jobs
@@ -50,7 +52,7 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqliteStore(BulkUpdates, LogQueries, RecordErrorQueries):
+class SqliteStore(BulkUpdates, LogQueries, RecordErrorQueries, ExclusiveInserts, FleetQueries):
     """SQLite allows one writer; an asyncio lock queues our writers in-process instead of letting
     them meet SQLite's busy handler, and `BEGIN IMMEDIATE` takes the write lock up front so a
     transaction never fails half-way on an upgrade from read to write."""

@@ -196,3 +196,67 @@ signing_keys = sa.Table(
     sa.Column("retired_at", UtcDateTime, nullable=True),
     sa.Index("ix_signing_keys_tenant", "tenant_id", "created_at"),
 )
+
+# Things, thing groups and fleet jobs, for the AWS IoT face (migration 0004) ---------------------
+
+iot_things = sa.Table(
+    "iot_things",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("thing_type", sa.String(128), nullable=True),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_iot_things_name"),
+)
+
+iot_thing_groups = sa.Table(
+    "iot_thing_groups",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("description", sa.String(2028), nullable=True),
+    sa.Column("attributes", Json, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_iot_thing_groups_name"),
+)
+
+iot_thing_group_members = sa.Table(
+    "iot_thing_group_members",
+    metadata,
+    sa.Column(
+        "group_id", Id, sa.ForeignKey("iot_thing_groups.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("thing_id", Id, sa.ForeignKey("iot_things.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("added_at", UtcDateTime, nullable=False),
+)
+
+# A fleet job: one row per job made with several targets; its id is the parent job's, whose
+# children (one per thing, `targets` = [thing]) carry the executions.
+fleet_jobs = sa.Table(
+    "fleet_jobs",
+    metadata,
+    sa.Column("id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("description", sa.String(2028), nullable=True),
+    sa.Column("targets", Json, nullable=False),
+    sa.Column("rollout_per_minute", sa.Integer, nullable=True),
+    sa.Column("abort_criteria", Json, nullable=True),
+    sa.Column("retry_criteria", Json, nullable=True),
+    sa.Column("timeout_minutes", sa.Integer, nullable=True),
+    sa.Column("force_canceled", sa.Boolean, nullable=True),
+    sa.Column("reason_code", sa.String(128), nullable=True),
+    sa.Column("comment", sa.String(2028), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("completed_at", UtcDateTime, nullable=True),
+    sa.UniqueConstraint("tenant_id", "name", name="uq_fleet_jobs_name"),
+    sa.Index("ix_fleet_jobs_tenant", "tenant_id", "created_at"),
+)

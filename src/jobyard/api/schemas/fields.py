@@ -102,8 +102,9 @@ NO_NUL = r"^[^\x00]*$"
 NO_NUL_NAMES = {"propertyNames": {"pattern": NO_NUL}}
 
 # The JSON values both databases keep, as the schema tells them (`check_json` validates): a
-# recursive `JsonData` component, whose integers are bounded within 64 bits where a float can
-# spell the bound exactly. (The forward references are pydantic's to resolve, not mypy's.)
+# recursive `JsonData` component. Its integers stay within +-2**62, so that the bounds, which
+# the document writes as floats, still lie inside 64 bits. (The forward references are
+# pydantic's to resolve, not mypy's.)
 JsonData = TypeAliasType(  # type: ignore[misc]
     "JsonData",
     Annotated[str, Field(pattern=NO_NUL)]

@@ -1,1 +1,5 @@
 """Posit Connect's content jobs API, under /connect/__api__."""
+
+from jobyard.faces.connect.routes import router
+
+__all__ = ["router"]
