@@ -8,6 +8,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -240,3 +241,44 @@ def test_db_upgrade_refuses_an_unknown_url(tmp_path: Path) -> None:
     r = upgrade("mysql://nowhere/db", tmp_path)
     assert r.returncode != 0
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_sigterm_stops_at_once_with_live_tails_open(serve: Start, tmp_path: Path) -> None:
+    """A tail never ends by itself while its job runs: on SIGTERM the server closes it (with no
+    `end` event, so clients resume elsewhere), answers waiting long-polls, and stops, rather
+    than wait for them."""
+    key = "jy_test_admin_" + "b" * 32
+    srv = serve("--data-dir", str(tmp_path / "tails"), env=clean_env(JOBYARD_ADMIN_KEY=key))
+    auth = {"Authorization": f"Bearer {key}"}
+    job = httpx.post(srv.url + "/v1/jobs", json={"type": "t"}, headers=auth).json()
+    assert httpx.post(srv.url + "/v1/claims", json={"queues": ["default"]}, headers=auth).is_success
+    seen: list[str] = []
+    opened = threading.Event()
+
+    def tail() -> None:
+        url = f"{srv.url}/v1/jobs/{job['id']}/logs/stream"
+        with httpx.stream("GET", url, headers=auth, timeout=30) as r:
+            opened.set()
+            seen.extend(r.iter_lines())
+
+    polled: list[httpx.Response] = []
+
+    def long_poll() -> None:
+        body = {"queues": ["idle"], "wait_s": 30}
+        polled.append(httpx.post(srv.url + "/v1/claims", json=body, headers=auth, timeout=40))
+
+    reader, poller = threading.Thread(target=tail), threading.Thread(target=long_poll)
+    reader.start()
+    poller.start()
+    assert opened.wait(10)
+    time.sleep(0.5)  # the long-poll is waiting
+    began = time.monotonic()
+    srv.process.terminate()
+    srv.process.wait(10)
+    reader.join(10)
+    poller.join(10)
+    assert time.monotonic() - began < 3, "the stop waited for the tail or the long-poll"
+    assert "event: end" not in seen, "a stopping server must not say the job ended"
+    assert polled[0].status_code == 200, "a long-poll answers (empty) when its server stops"
+    assert polled[0].json()["executions"] == []
+    assert "Traceback" not in srv.text()

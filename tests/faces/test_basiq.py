@@ -21,7 +21,7 @@ from basiq.services import ConnectionService, UserService  # type: ignore[import
 
 from jobyard.client import Client
 from jobyard.client.models import ClaimedExecution, ExecutionUpdate, WorkerInfo
-from tests.support.api import Tenant, get_job, new_tenant, wait_until
+from tests.support.api import Tenant, get_job, list_all, new_tenant, wait_until
 from tests.support.server import Server
 
 JSON = dict[str, Any]
@@ -340,3 +340,30 @@ def test_roles_and_tenants_hold(tenant: Tenant, worker: Worker) -> None:
         headers={"Authorization": f"Bearer {stranger}"},
     )
     basiq_error(other_refresh, 404, "resource-not-found")
+
+
+def test_users_are_kept_apart_from_the_tenants_jobs(tenant: Tenant) -> None:
+    server = tenant.server
+    key = tenant.new_key("member")
+    s = session(server, key)
+    kept = UserService(s).create(email="jared@hooli.xyz", mobile="+61400000001")
+    gone = UserService(s).create(mobile="+61400000002")
+    headers = {"Authorization": f"Bearer {token_of(server, key)}"}
+    users = server.url + "/basiq/users"
+    changed = httpx.post(
+        f"{users}/{kept.id}",
+        headers=headers,
+        json={"firstName": "Jared", "lastName": "Dunn", "mobile": None},
+    )
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["id"], body["email"], body["mobile"]) == (kept.id, "jared@hooli.xyz", "")
+    assert (body["firstName"], body["middleName"], body["lastName"]) == ("Jared", "", "Dunn")
+    no_contact = httpx.post(f"{users}/{kept.id}", headers=headers, json={"email": ""})
+    assert basiq_error(no_contact, 400, "parameter-not-supplied")["source"] == {"pointer": "user"}
+    assert httpx.delete(f"{users}/{gone.id}", headers=headers).status_code == 204
+    basiq_error(httpx.delete(f"{users}/{gone.id}", headers=headers), 404, "resource-not-found")
+    assert s.getUser(kept.id).email == "jared@hooli.xyz"
+
+    with tenant.client(key) as c:
+        assert list_all(c) == []  # a user is not a job, and no job stands for one

@@ -14,7 +14,17 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.support.api import JSON, Tenant, create_job, get_job, new_tenant
+from tests.support.api import (
+    JSON,
+    Tenant,
+    claim,
+    claim_one,
+    create_job,
+    get_job,
+    new_tenant,
+    report,
+    wait_until,
+)
 
 REGION = "eu-west-1"
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -203,6 +213,75 @@ def test_fleet_job_on_twenty_things_with_rollout_and_abort(tenant: Tenant) -> No
     assert statuses == ["canceled"] * 14 + ["failed"] * 3 + ["succeeded"] * 3
 
 
+def abort_on(failure_type: str, percent: int, min_executed: int) -> JSON:
+    criterion = {
+        "failureType": failure_type,
+        "action": "CANCEL",
+        "thresholdPercentage": percent,
+        "minNumberOfExecutedThings": min_executed,
+    }
+    return {"criteriaList": [criterion]}
+
+
+def native_jobs(tenant: Tenant, name: str, job_type: str) -> list[JSON]:
+    """The fleet job's parent (`iot.fleet`) or children (`iot.job`), as the native API lists
+    them: no control-plane read."""
+    with tenant.client() as c:
+        r = c.get("/v1/jobs", params={"type": job_type, "limit": 100})
+    assert r.status_code == 200, r.text
+    return [j for j in r.json()["items"] if j["labels"]["iot.job"] == name]
+
+
+def test_fleet_job_ends_by_the_clock_and_by_the_native_api(tenant: Tenant) -> None:
+    """Abort criteria are judged wherever a child's execution ends: leases the sweeper times
+    out, and a failure a worker reports through the native API; nobody reads the job first."""
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    things = [f"meter-{i}" for i in range(4)]
+    for name in things:
+        control.create_thing(thingName=name)
+    control.create_job(
+        jobId="by-the-clock",
+        targets=[thing_arn(t) for t in things],
+        abortConfig=abort_on("TIMED_OUT", 50, 2),
+    )
+    worker = tenant.new_key("worker")
+    with tenant.client(worker) as c:
+        held = claim(c, "iot", max=2, lease_s=1)  # then never heard of again
+    assert len(held) == 2
+
+    def canceled(name: str) -> bool:
+        """The parent is canceled and (its children canceled one by one after) none queued."""
+        (parent,) = native_jobs(tenant, name, "iot.fleet")
+        with tenant.client() as c:
+            if get_job(c, parent["id"])["status"] != "canceled":
+                return False
+        return all(j["status"] != "queued" for j in native_jobs(tenant, name, "iot.job"))
+
+    wait_until(lambda: canceled("by-the-clock"), timeout_s=15)
+    job = control.describe_job(jobId="by-the-clock")["job"]
+    assert (job["status"], job["reasonCode"]) == ("CANCELED", "ABORTED")
+    details = job["jobProcessDetails"]
+    assert details["numberOfTimedOutThings"] == 2
+    assert details["numberOfCanceledThings"] == 2
+    assert details["numberOfQueuedThings"] == details["numberOfInProgressThings"] == 0
+
+    control.create_job(
+        jobId="by-native-api",
+        targets=[thing_arn(t) for t in things[:2]],
+        abortConfig=abort_on("FAILED", 50, 1),
+    )
+    assert not canceled("by-native-api")
+    with tenant.client(worker) as c:
+        ex = claim_one(c, "iot", lease_s=60)
+        r = report(c, ex, status="failed", error={"message": "no power"})
+        assert r.status_code == 200, r.text
+    assert canceled("by-native-api")  # settled before the report was answered
+    job = control.describe_job(jobId="by-native-api")["job"]
+    assert job["status"] == "CANCELED"
+    assert job["jobProcessDetails"]["numberOfFailedThings"] == 1
+    assert job["jobProcessDetails"]["numberOfCanceledThings"] == 1
+
+
 def test_fleet_job_life_roles_and_tenants(tenant: Tenant) -> None:
     admin = sigv4_key(tenant)
     control = aws_client(tenant, "iot", admin)
@@ -244,7 +323,15 @@ def test_fleet_job_life_roles_and_tenants(tenant: Tenant) -> None:
     with pytest.raises(ClientError) as killed:
         device.update_job_execution(thingName="valve-2", jobId="open-valves", status="SUCCEEDED")
     assert code_of(killed) == (410, "TerminalStateException")
-    control.cancel_job_execution(thingName="valve-3", jobId="open-valves")
+    three = device.describe_job_execution(thingName="valve-3", jobId="open-valves")["execution"]
+    with pytest.raises(ClientError) as stale:
+        control.cancel_job_execution(
+            thingName="valve-3", jobId="open-valves", expectedVersion=three["versionNumber"] + 1
+        )
+    assert code_of(stale) == (409, "VersionConflictException")
+    control.cancel_job_execution(
+        thingName="valve-3", jobId="open-valves", expectedVersion=three["versionNumber"]
+    )
     assert one["jobId"] == "open-valves"
 
     job = control.describe_job(jobId="open-valves")["job"]

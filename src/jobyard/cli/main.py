@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,6 +30,27 @@ app.add_typer(tenants_cmd.app, name="tenants")
 app.command("worker")(worker_cmd.worker)
 app.command("me")(me_cmd.me)
 console = Console(stderr=True, soft_wrap=True)
+GRACEFUL_SHUTDOWN_S = 5
+
+
+def _stopping_server_class() -> type[Any]:
+    import uvicorn
+
+    class StoppingServer(uvicorn.Server):
+        """uvicorn's server, telling Jobyard as soon as a stop begins: uvicorn waits for open
+        connections before the app's shutdown runs, and live tails would never close."""
+
+        def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+            super().__init__(config)
+            self.on_exit = on_exit
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            with contextlib.suppress(AttributeError):  # before the app has started
+                self.on_exit()
+            super().handle_exit(sig, frame)
+
+    return StoppingServer
+
 
 DataDir = Annotated[
     Path | None, typer.Option("--data-dir", help="Data folder (env JOBYARD_DATA_DIR).")
@@ -181,15 +205,20 @@ def serve(
             "  [yellow]warning[/yellow]      JOBYARD_ADMIN_KEY is not this server's system admin"
             " key: it is used only on the first start, with an empty database"
         )
-    uvicorn.run(
-        create_server_app(settings),
+    app = create_server_app(settings)
+    config = uvicorn.Config(
+        app,
         host=host,
         port=port,
         log_level=log_level,
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # Requests get this long to finish on SIGTERM; whatever is still open is then cut.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
+    server = _stopping_server_class()(config, lambda: app.state.jobyard.begin_shutdown())
+    server.run()
 
 
 @db_app.command("upgrade")

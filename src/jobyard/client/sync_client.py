@@ -229,7 +229,8 @@ class Client:
                         last = entry.seq
                         failures = 0
                         yield entry
-                return
+                # closed with no `end`: the server is stopping; resume, on this or another node
+                raise httpx.RemoteProtocolError("the log stream closed before the job ended")
             except httpx.TransportError as exc:
                 failures += 1
                 if not self.retries.should_retry(failures - 1, None):

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 
-from jobyard.domain.entities import ClaimedExecution, ClaimRequest, ExecutionUpdate, UpdateOutcome
+from jobyard.domain.entities import (
+    ClaimedExecution,
+    ClaimRequest,
+    Execution,
+    ExecutionUpdate,
+    UpdateOutcome,
+)
 from jobyard.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.ids import is_id
-from jobyard.domain.states import WORKER_REPORTABLE
+from jobyard.domain.states import TERMINAL_EXECUTION, WORKER_REPORTABLE
 from jobyard.domain.states import ExecutionStatus as ES
 from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
@@ -21,11 +30,41 @@ MAX_LEASE_S = 12 * 3600
 MAX_UPDATES = 1000
 POLL_S = 1.0  # a waiting claim looks again this often, for work that became due by the clock
 
+log = logging.getLogger(__name__)
+
+ExecutionsEnded = Callable[[Sequence[Execution]], Awaitable[None]]
+
+
+class EndedListeners:
+    """Who hears that executions ended: after a worker's applied terminal update and after a
+    sweep ended executions on the clock. The runtime wires them (a listener looks at each
+    execution's type, say, and ignores what is not its own). A listener runs after the write
+    committed; its failure is logged, never raised: the executions have ended either way."""
+
+    def __init__(self) -> None:
+        self._listeners: list[ExecutionsEnded] = []
+
+    def add(self, listener: ExecutionsEnded) -> None:
+        self._listeners.append(listener)
+
+    async def notify(self, ended: Sequence[Execution]) -> None:
+        if not ended:
+            return
+        for listener in self._listeners:
+            try:
+                await listener(ended)
+            except Exception:
+                log.exception("a listener of ended executions failed")
+
 
 class ExecutionService:
-    def __init__(self, store: Store, notifier: Notifier) -> None:
+    def __init__(
+        self, store: Store, notifier: Notifier, ended: EndedListeners | None = None
+    ) -> None:
         self.store = store
         self.notifier = notifier
+        self.ended = ended if ended is not None else EndedListeners()
+        self.closing = asyncio.Event()  # set when the server begins to stop: long-polls answer
 
     async def claim(
         self, principal: Principal, req: ClaimRequest, wait_s: float
@@ -60,7 +99,8 @@ class ExecutionService:
             remaining = deadline - time.monotonic()
             # Kill orders the worker could know already do not end the wait, or a worker
             # whose handler is slow to stop would spin; one registered since does, at once.
-            if claimed or remaining <= 0 or set(kills) - set(known):
+            stopping = self.closing.is_set()  # answer now; the worker polls another node
+            if claimed or remaining <= 0 or stopping or set(kills) - set(known):
                 for c in claimed:
                     metrics.EXECUTIONS_CLAIMED.labels(tenant, c.execution.queue).inc()
                 return claimed, kills
@@ -111,6 +151,7 @@ class ExecutionService:
             for u in updates
         ]
         handed_back: set[str] = set()
+        ended: list[Execution] = []
         for u, o in zip(updates, result, strict=True):
             status = u.status.value if u.status else "progress"
             metrics.EXECUTION_UPDATES.labels(
@@ -118,6 +159,9 @@ class ExecutionService:
             ).inc()
             if o.applied and o.execution is not None and o.execution.status is ES.QUEUED:
                 handed_back.add(queue_topic(o.execution.tenant_id, o.execution.queue))
+            if o.applied and o.execution is not None and o.execution.status in TERMINAL_EXECUTION:
+                ended.append(o.execution)
         if handed_back:  # claimable at once: wake the workers waiting on those queues
             await self.notifier.publish(handed_back)
+        await self.ended.notify(ended)
         return result

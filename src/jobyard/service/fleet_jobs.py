@@ -4,20 +4,24 @@ A fleet job is a parent job that runs nothing, with one child job per thing (`ta
 thing, so the child's executions are the thing's). The parent's status is derived: in progress
 until every child has ended, then completed; canceled when canceled (by a user, or by an abort
 criterion). A rollout rate staggers the children's start times, so no more than that many are
-released per minute. Abort criteria are judged each time an execution of the job ends, and
-whenever the job is read (executions that timed out end by the clock).
+released per minute. Abort criteria and completion are judged each time an execution of a
+child ends, wherever it ends: a device's report, the native API, a cancel, or the sweeper's
+clock (the runtime adds `executions_ended` to the listeners of ended executions); and again
+whenever the job is read, which settles a job whose judgment was missed (a crash in between).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
-from jobyard.domain.entities import KillOrder, NewJob
+from jobyard.domain.entities import Execution, KillOrder, NewJob
 from jobyard.domain.errors import Conflict, InvalidInput, NotFound
 from jobyard.domain.states import TERMINAL_EXECUTION, ExecutionStatus
 from jobyard.domain.things import FleetJob, FleetStatus, NewFleetJob, ThingExecution
 from jobyard.notify.protocol import Notifier, queue_topic
 from jobyard.service.auth import Principal
+from jobyard.service.executions import EndedListeners
 from jobyard.service.ownership import may_change
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
@@ -38,6 +42,23 @@ class FleetJobService:
     def __init__(self, store: Store, notifier: Notifier) -> None:
         self.store = store
         self.notifier = notifier
+
+    def listen(self, ended: EndedListeners) -> None:
+        """Judge fleet jobs whenever executions end (the runtime calls this once)."""
+        ended.add(self.executions_ended)
+
+    async def executions_ended(self, ended: Sequence[Execution]) -> None:
+        """Executions ended: settle the fleet jobs of those that are fleet children. Only a
+        child's type is looked at; no query is made when none is one."""
+        by_tenant: dict[str, set[str]] = {}
+        for ex in ended:
+            if ex.type == JOB_TYPE:
+                by_tenant.setdefault(ex.tenant_id, set()).add(ex.job_id)
+        for tenant_id, job_ids in by_tenant.items():
+            for name in await self.store.fleet_names_of(tenant_id, sorted(job_ids)):
+                fleet = await self.store.fleet_get(tenant_id, name)
+                if fleet is not None:
+                    await self._settle(tenant_id, fleet, None)
 
     async def create(
         self, principal: Principal, new: NewFleetJob, thing_names: list[str], groups: list[str]
@@ -99,7 +120,7 @@ class FleetJobService:
         fleet = await self.store.fleet_get(principal.tenant_id, name)
         if fleet is None:
             raise NotFound(f"job {name} not found")
-        return await self._settle(principal, fleet)
+        return await self._settle(principal.tenant_id, fleet, principal.key_id)
 
     async def find(
         self, principal: Principal, status: FleetStatus | None, after: str | None, limit: int
@@ -118,18 +139,22 @@ class FleetJobService:
         """An execution of the fleet job `name` ended: judge abort criteria and completion."""
         fleet = await self.store.fleet_get(principal.tenant_id, name)
         if fleet is not None:
-            await self._settle(principal, fleet)
+            await self._settle(principal.tenant_id, fleet, principal.key_id)
 
-    async def _settle(self, principal: Principal, fleet: FleetJob) -> FleetJob:
+    async def _settle(self, tenant_id: str, fleet: FleetJob, actor: str | None) -> FleetJob:
+        """Cancel an in-progress job whose abort criteria are met, or complete it once every
+        child has ended; `actor` is the key that caused it (None: the server's clock)."""
         if fleet.status is not FleetStatus.IN_PROGRESS:
             return fleet
         if any(c.reached(fleet.counts) for c in fleet.abort):
-            await self._cancel(principal, fleet, False, ABORT_REASON, "abort criteria were met")
+            await self._cancel(
+                tenant_id, fleet, actor, False, ABORT_REASON, "abort criteria were met"
+            )
         elif sum(n for s, n in fleet.counts.items() if s not in TERMINAL_EXECUTION) == 0:
-            await self.store.fleet_set_status(principal.tenant_id, fleet.id, FleetStatus.COMPLETED)
+            await self.store.fleet_set_status(tenant_id, fleet.id, FleetStatus.COMPLETED)
         else:
             return fleet
-        found = await self.store.fleet_get(principal.tenant_id, fleet.name)
+        found = await self.store.fleet_get(tenant_id, fleet.name)
         return found or fleet
 
     async def cancel(
@@ -146,19 +171,22 @@ class FleetJobService:
         await may_change(self.store, principal, fleet.id, Op.JOB_CANCEL)
         if fleet.status is FleetStatus.COMPLETED:
             raise Conflict(f"job {name} is already completed", reason="invalid_transition")
-        await self._cancel(principal, fleet, force, reason_code, comment)
+        await self._cancel(
+            principal.tenant_id, fleet, principal.key_id, force, reason_code, comment
+        )
         return await self.get(principal, name)
 
     async def _cancel(
         self,
-        principal: Principal,
+        tenant_id: str,
         fleet: FleetJob,
+        actor: str | None,
         force: bool,
         reason_code: str | None,
         comment: str | None,
     ) -> None:
         await self.store.fleet_set_status(
-            principal.tenant_id,
+            tenant_id,
             fleet.id,
             FleetStatus.CANCELED,
             force=force,
@@ -167,18 +195,18 @@ class FleetJobService:
         )
         statuses = [ES.QUEUED, ES.IN_PROGRESS] if force else [ES.QUEUED]
         running = await self.store.thing_executions(
-            principal.tenant_id, "", fleet_id=fleet.id, statuses=statuses, limit=MAX_THINGS
+            tenant_id, "", fleet_id=fleet.id, statuses=statuses, limit=MAX_THINGS
         )
         now = await self.store.now()
         order = KillOrder(
             requested_at=now,
-            requested_by=principal.key_id,
+            requested_by=actor,
             force=force,
             reason=comment or reason_code,
         )
         for te in running:
             try:
-                await self.store.job_cancel(principal.tenant_id, te.execution.job_id, order)
+                await self.store.job_cancel(tenant_id, te.execution.job_id, order)
             except (Conflict, NotFound):
                 continue  # it ended meanwhile
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 
 from jobyard.domain.entities import LogEntry, NewLogEntry
@@ -41,6 +42,7 @@ class LogService:
         self.store = store
         self.notifier = notifier
         self.max_lines = max_lines
+        self.closing = asyncio.Event()  # set when the server begins to stop: tails end
 
     async def append(
         self,
@@ -145,7 +147,9 @@ class LogService:
                     yield entry
                     after = entry.seq
                     sent += 1
-                if finished:
-                    return  # read after the job ended: nothing written before it is missed
+                if finished or self.closing.is_set():
+                    # read after the job ended: nothing written before it is missed; a server
+                    # that stops ends its tails, which clients resume elsewhere from their seq
+                    return
                 if not sent:
                     await news.wait(poll_s)  # registered before the read: no append is missed

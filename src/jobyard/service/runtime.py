@@ -9,7 +9,8 @@ from jobyard.notify.local import LocalNotifier
 from jobyard.notify.protocol import Notifier
 from jobyard.service import limits
 from jobyard.service.auth import AuthService
-from jobyard.service.executions import ExecutionService
+from jobyard.service.executions import EndedListeners, ExecutionService
+from jobyard.service.fleet_jobs import FleetJobService
 from jobyard.service.jobs import JobService
 from jobyard.service.limits import Limits
 from jobyard.service.logs import LogService
@@ -48,6 +49,7 @@ class Jobyard:
     auth: AuthService = field(init=False)
     jobs: JobService = field(init=False)
     executions: ExecutionService = field(init=False)
+    ended: EndedListeners = field(init=False)  # told of executions that ended, wherever
     tenants: TenantService = field(init=False)
     logs: LogService = field(init=False)
     record_errors: RecordErrorService = field(init=False)
@@ -64,11 +66,15 @@ class Jobyard:
         self.signer = UrlSigner(self.store, self.secret_box)
         self.auth = AuthService(self.store, self.secret_box)
         self.jobs = JobService(self.store, self.notifier)
-        self.executions = ExecutionService(self.store, self.notifier)
+        self.ended = EndedListeners()
+        self.executions = ExecutionService(self.store, self.notifier, self.ended)
+        FleetJobService(self.store, self.notifier).listen(self.ended)
         self.tenants = TenantService(self.store, self.auth)
         self.logs = LogService(self.store, self.notifier, self.settings.max_log_lines)
         self.record_errors = RecordErrorService(self.store, self.signer)
-        self.sweeper = Sweeper(self.store, self.notifier, self.settings.sweep_interval_s)
+        self.sweeper = Sweeper(
+            self.store, self.notifier, self.settings.sweep_interval_s, self.ended
+        )
         s = self.settings
         self.limits = Limits(
             rate_per_s=s.rate_limit_per_s,
@@ -104,6 +110,12 @@ class Jobyard:
         )
         if self.settings.run_sweeper:
             self.sweeper.start()
+
+    def begin_shutdown(self) -> None:
+        """The server will stop: live tails end now (clients resume them elsewhere) and
+        long-polls answer at once, so the stop is not held up by waits that run for seconds."""
+        self.logs.closing.set()
+        self.executions.closing.set()
 
     async def stop(self) -> None:
         await self.sweeper.stop()

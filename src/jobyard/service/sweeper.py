@@ -12,16 +12,24 @@ import logging
 
 from jobyard.notify.protocol import Notifier, queue_topic
 from jobyard.service import metrics
+from jobyard.service.executions import EndedListeners
 from jobyard.store.protocol import Store, SweepResult
 
 log = logging.getLogger(__name__)
 
 
 class Sweeper:
-    def __init__(self, store: Store, notifier: Notifier, interval_s: float = 0.5) -> None:
+    def __init__(
+        self,
+        store: Store,
+        notifier: Notifier,
+        interval_s: float = 0.5,
+        ended: EndedListeners | None = None,
+    ) -> None:
         self.store = store
         self.notifier = notifier
         self.interval_s = interval_s
+        self.ended = ended if ended is not None else EndedListeners()
         self._task: asyncio.Task[None] | None = None
 
     async def sweep_once(self) -> SweepResult:
@@ -30,6 +38,7 @@ class Sweeper:
         metrics.SWEPT.labels("scheduled_due").inc(result.scheduled_due)
         if result.requeued:
             await self.notifier.publish({queue_topic(t, q) for t, q in result.requeued})
+        await self.ended.notify(result.ended)
         return result
 
     async def _run(self) -> None:

@@ -153,7 +153,10 @@ class ThingJobService:
         self, principal: Principal, thing: str, job_name: str, report: Report
     ) -> ThingExecution:
         """Apply a device's report. A queued execution reported on is started first (so a
-        device may go from queued straight to an outcome); every write is conditional."""
+        device may go from queued straight to an outcome): two writes, each conditional; a
+        failure between them leaves the execution in progress, its lease running out (see
+        docs/faces/iot.md). An outcome reaches the fleet job through the execution service's
+        listeners of ended executions."""
         self._device(principal, thing)
         if report.status not in DEVICE_REPORTABLE:
             raise Conflict(
@@ -192,8 +195,6 @@ class ThingJobService:
         )
         assert outcome.execution is not None
         te.execution = outcome.execution
-        if te.fleet_id is not None and outcome.execution.status in TERMINAL_EXECUTION:
-            await self.fleets.execution_ended(principal, te.job_name)
         return te
 
     async def history(
@@ -218,7 +219,7 @@ class ThingJobService:
         expected_version: int | None,
     ) -> None:
         """Cancel one thing's execution: a queued one at once; one in progress only with
-        `force`; an ended one not at all."""
+        `force`; an ended one not at all. `expected_version` is a condition of the write."""
         te = await self.describe(principal, thing, job_name, device=False)
         ex = te.execution
         await may_change(self.store, principal, ex.job_id, Op.JOB_CANCEL)
@@ -228,14 +229,10 @@ class ThingJobService:
                 + ("" if force else " without force"),
                 reason="invalid_transition",
             )
-        if expected_version is not None and expected_version != ex.version:
-            raise Conflict(
-                f"version mismatch: expected {expected_version}, current {ex.version}",
-                reason="version_mismatch",
-                execution=ex,
-            )
         now = await self.store.now()
         order = KillOrder(now, principal.key_id, force, "canceled for this thing")
-        await self.store.job_cancel(principal.tenant_id, ex.job_id, order)
+        await self.store.job_cancel(
+            principal.tenant_id, ex.job_id, order, expected_version=expected_version
+        )
         if te.fleet_id is not None:
             await self.fleets.execution_ended(principal, te.job_name)

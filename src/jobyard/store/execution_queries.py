@@ -418,6 +418,7 @@ class ExecutionQueries(JobQueries):
                 expired = await self._expire(conn, deadline)
                 for ex, killed in expired:
                     out.timed_out += 0 if killed else 1
+                    out.ended.append(ex)
                     if await self._finish_job(conn, ex):
                         out.requeued.add((ex.tenant_id, ex.queue))
             due = await conn.execute(

@@ -7,6 +7,7 @@ Every query is scoped to one tenant.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -304,7 +305,7 @@ class FleetQueries(JobQueries):
                                 abort_criteria=_criteria_out(new.abort) or None,
                                 retry_criteria=new.retry_criteria or None,
                                 timeout_minutes=new.timeout_minutes,
-                                created_at=now,
+                                created_at=parent_job.created_at,  # one job, one birth time
                                 updated_at=now,
                             )
                             .returning(fleet_jobs)
@@ -335,6 +336,20 @@ class FleetQueries(JobQueries):
             fleet = _fleet(r, r["document"])
             fleet.counts = await self._fleet_counts(conn, tenant_id, fleet.id)
         return fleet
+
+    async def fleet_names_of(self, tenant_id: str, job_ids: Sequence[str]) -> list[str]:
+        """The names of the fleet jobs some of `job_ids` are children of (one query)."""
+        if not job_ids:
+            return []
+        stmt = (
+            sa.select(fleet_jobs.c.name)
+            .distinct()
+            .select_from(jobs.join(fleet_jobs, fleet_jobs.c.id == jobs.c.parent_id))
+            .where(jobs.c.tenant_id == tenant_id, jobs.c.id.in_(list(job_ids)))
+            .order_by(fleet_jobs.c.name)
+        )
+        async with self._read() as conn:
+            return [str(r.name) for r in await conn.execute(stmt)]
 
     async def fleet_list(
         self, tenant_id: str, status: FleetStatus | None, after: str | None, limit: int

@@ -229,29 +229,46 @@ class JobQueries(SqlStoreBase):
             return [rows.execution_from(r) for r in (await conn.execute(stmt)).mappings()]
 
     # cancel and retry ------------------------------------------------------------------------
-    async def job_cancel(self, tenant_id: str, job_id: str, order: KillOrder) -> Job:
+    async def job_cancel(
+        self,
+        tenant_id: str,
+        job_id: str,
+        order: KillOrder,
+        *,
+        expected_version: int | None = None,
+    ) -> Job:
         kill = {
             "kill_requested_at": order.requested_at,
             "kill_requested_by": order.requested_by,
             "kill_force": order.force,
             "kill_reason": order.reason,
         }
+        version = expected_version
         for _ in range(3):  # a claim may move the job between our conditional writes
             async with self._write() as conn:
-                if await self._cancel_execution(conn, tenant_id, job_id, ES.QUEUED, kill):
+                if await self._cancel_execution(conn, tenant_id, job_id, ES.QUEUED, kill, version):
                     break
                 if order.force and await self._cancel_execution(
-                    conn, tenant_id, job_id, ES.IN_PROGRESS, kill
+                    conn, tenant_id, job_id, ES.IN_PROGRESS, kill, version
                 ):
                     break
+                conds = [
+                    jobs.c.tenant_id == tenant_id,
+                    jobs.c.id == job_id,
+                    jobs.c.status.in_([JobStatus.IN_PROGRESS.value, JobStatus.CANCELING.value]),
+                    jobs.c.kill_requested_at.is_(None),
+                ]
+                if version is not None:  # the latest execution still has the version expected
+                    conds.append(
+                        sa.exists().where(
+                            executions.c.job_id == jobs.c.id,
+                            executions.c.execution_number == jobs.c.attempts,
+                            executions.c.version == version,
+                        )
+                    )
                 hit = await conn.execute(
                     sa.update(jobs)
-                    .where(
-                        jobs.c.tenant_id == tenant_id,
-                        jobs.c.id == job_id,
-                        jobs.c.status.in_([JobStatus.IN_PROGRESS.value, JobStatus.CANCELING.value]),
-                        jobs.c.kill_requested_at.is_(None),
-                    )
+                    .where(*conds)
                     .values(status=JobStatus.CANCELING.value, updated_at=self._now(), **kill)
                     .returning(jobs.c.id)
                 )
@@ -260,6 +277,13 @@ class JobQueries(SqlStoreBase):
                 job = await self._job_get(conn, tenant_id, job_id)
                 if job is None:
                     raise NotFound("job not found", job_id=job_id)
+                latest = job.latest_execution
+                if version is not None and latest is not None and latest.version != version:
+                    raise Conflict(
+                        f"version mismatch: expected {version}, current {latest.version}",
+                        reason="version_mismatch",
+                        execution=latest,
+                    )
                 if job.status in TERMINAL_JOB:
                     raise Conflict(f"job is already {job.status.value}", job=job)
                 if job.status is JobStatus.CANCELING:
@@ -276,16 +300,20 @@ class JobQueries(SqlStoreBase):
         job_id: str,
         current: ExecutionStatus,
         kill: dict[str, Any],
+        expected_version: int | None = None,
     ) -> bool:
         now = self._now()
+        conds = [
+            executions.c.tenant_id == tenant_id,
+            executions.c.job_id == job_id,
+            executions.c.status == current.value,
+        ]
+        if expected_version is not None:
+            conds.append(executions.c.version == expected_version)
         ex = (
             await conn.execute(
                 sa.update(executions)
-                .where(
-                    executions.c.tenant_id == tenant_id,
-                    executions.c.job_id == job_id,
-                    executions.c.status == current.value,
-                )
+                .where(*conds)
                 .values(
                     status=ES.CANCELED.value,
                     version=executions.c.version + 1,

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from jobyard.store.basiq_user_queries import BasiqUserQueries
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates
 from jobyard.store.exclusive_inserts import ExclusiveInserts
@@ -31,7 +32,14 @@ def asyncpg_url(url: str) -> str:
     return url
 
 
-class PostgresStore(BulkUpdates, LogQueries, RecordErrorQueries, ExclusiveInserts, FleetQueries):
+class PostgresStore(
+    BulkUpdates,
+    LogQueries,
+    RecordErrorQueries,
+    ExclusiveInserts,
+    FleetQueries,
+    BasiqUserQueries,
+):
     """Claims take rows with `FOR UPDATE SKIP LOCKED`, so nodes and workers never wait on each
     other's picks; every deadline uses the database's `now()`."""
 

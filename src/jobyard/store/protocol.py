@@ -7,10 +7,11 @@ silently overwritten.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
+from jobyard.domain.basiq_users import BasiqProfile, BasiqUser
 from jobyard.domain.entities import (
     ApiKey,
     ClaimedExecution,
@@ -41,14 +42,16 @@ from jobyard.domain.things import (
 
 
 class SweepResult:
-    """What one sweep did, for metrics and for waking claimers."""
+    """What one sweep did, for metrics, for waking claimers and for those who follow the
+    executions that end (`ended`: every execution the sweep ended, timed out or canceled)."""
 
-    __slots__ = ("requeued", "scheduled_due", "timed_out")
+    __slots__ = ("ended", "requeued", "scheduled_due", "timed_out")
 
     def __init__(self) -> None:
         self.timed_out = 0
         self.requeued: set[tuple[str, str]] = set()  # (tenant_id, queue) with new work
         self.scheduled_due = 0
+        self.ended: list[Execution] = []
 
 
 class Store(Protocol):
@@ -100,9 +103,18 @@ class Store(Protocol):
 
     async def job_get(self, tenant_id: str, job_id: str) -> Job | None: ...
     async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]: ...
-    async def job_cancel(self, tenant_id: str, job_id: str, order: KillOrder) -> Job:
+    async def job_cancel(
+        self,
+        tenant_id: str,
+        job_id: str,
+        order: KillOrder,
+        *,
+        expected_version: int | None = None,
+    ) -> Job:
         """Cancel a queued job at once, register a kill order on a running one (or, with
-        `force`, cancel its execution at once). Raises Conflict on a terminal job."""
+        `force`, cancel its execution at once). Raises Conflict on a terminal job. With
+        `expected_version`, every write is also conditional on the job's latest execution
+        having that version; a miss raises Conflict (reason `version_mismatch`)."""
 
     async def job_retry(self, tenant_id: str, job_id: str) -> Job:
         """Queue a new execution for a failed, timed-out or canceled job."""
@@ -219,6 +231,9 @@ class Store(Protocol):
         """Parent, children and fleet row in one transaction; Conflict on a name taken."""
 
     async def fleet_get(self, tenant_id: str, name: str) -> FleetJob | None: ...
+    async def fleet_names_of(self, tenant_id: str, job_ids: Sequence[str]) -> list[str]:
+        """The names of the fleet jobs some of these jobs are children of."""
+
     async def fleet_list(
         self, tenant_id: str, status: FleetStatus | None, after: str | None, limit: int
     ) -> list[FleetJob]: ...
@@ -250,3 +265,15 @@ class Store(Protocol):
         limit: int = 1000,
     ) -> list[ThingExecution]:
         """The executions run for a thing (or every thing of a fleet job), oldest first."""
+
+    # users of the Basiq face -----------------------------------------------------------------
+    async def basiq_user_create(self, tenant_id: str, profile: BasiqProfile) -> BasiqUser: ...
+    async def basiq_user_get(self, tenant_id: str, user_id: str) -> BasiqUser | None: ...
+    async def basiq_user_update(
+        self, tenant_id: str, user_id: str, changes: Mapping[str, str | None]
+    ) -> BasiqUser | None:
+        """Set the named profile fields in one conditional write; None when the tenant has no
+        such user, or when the change would leave it with neither an email nor a mobile."""
+
+    async def basiq_user_delete(self, tenant_id: str, user_id: str) -> bool:
+        """Remove the user; False when the tenant has no such user."""

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from jobyard.store.basiq_user_queries import BasiqUserQueries
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.exclusive_inserts import ExclusiveInserts
@@ -52,7 +53,14 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-class SqliteStore(BulkUpdates, LogQueries, RecordErrorQueries, ExclusiveInserts, FleetQueries):
+class SqliteStore(
+    BulkUpdates,
+    LogQueries,
+    RecordErrorQueries,
+    ExclusiveInserts,
+    FleetQueries,
+    BasiqUserQueries,
+):
     """SQLite allows one writer; an asyncio lock queues our writers in-process instead of letting
     them meet SQLite's busy handler, and `BEGIN IMMEDIATE` takes the write lock up front so a
     transaction never fails half-way on an upgrade from read to write."""

@@ -260,3 +260,20 @@ fleet_jobs = sa.Table(
     sa.UniqueConstraint("tenant_id", "name", name="uq_fleet_jobs_name"),
     sa.Index("ix_fleet_jobs_tenant", "tenant_id", "created_at"),
 )
+
+# Users of the Basiq face (migration 0005) -------------------------------------------------------
+
+basiq_users = sa.Table(
+    "basiq_users",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("tenant_id", Id, nullable=False),
+    sa.Column("email", sa.String(255), nullable=True),
+    sa.Column("mobile", sa.String(64), nullable=True),
+    sa.Column("first_name", sa.String(200), nullable=True),
+    sa.Column("middle_name", sa.String(200), nullable=True),
+    sa.Column("last_name", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_basiq_users_tenant", "tenant_id", "created_at"),
+)

@@ -88,7 +88,8 @@ async def stream_logs(
             yield b": tail of job " + job_id.encode() + b"\n\n"
             async for entry in entries:
                 yield _sse(entry)
-            yield b"event: end\ndata: {}\n\n"
+            if not jy.logs.closing.is_set():  # a stopping server closes with no `end`: resume
+                yield b"event: end\ndata: {}\n\n"
 
     return StreamingResponse(
         events(),

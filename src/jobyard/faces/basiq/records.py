@@ -1,33 +1,31 @@
-"""Basiq's users and connections, kept as the core's jobs (no tables of their own).
+"""Basiq's users and connections over the core: users in their own table (through
+`jobyard.service.basiq_users`), connections as the core's jobs.
 
 - A **connection job** (type `basiq.connection`, queue `basiq`, one attempt) is what creating,
   updating or refreshing a connection starts: labels `user_id`, `connection_id`,
   `institution_id`; steps `verify-credentials`, `retrieve-accounts`, `retrieve-transactions`;
   params `{"action", "userId", "connectionId", "institution": {"id"}, "loginId"}`. The password
   is never kept. A connection is what its jobs say, the newest first.
-- A **user record** (type `basiq.user`, queue `basiq.users`) holds a user's `email` and `mobile`
-  in its params and is scheduled for the year 9999, so no worker ever claims it. Each change
-  appends a new record (a deletion one with `deleted: true`); the newest tells the user.
+- A **user** is a row of the tenant's Basiq users (email, mobile, names); it is never a job.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
 
+from jobyard.domain.basiq_users import BasiqUser
 from jobyard.domain.entities import Job, NewJob
 from jobyard.domain.errors import NotFound
 from jobyard.domain.filters import MAX_PAGE, JobFilter
 from jobyard.domain.ids import new_id
 from jobyard.faces.basiq.filters import JobsQuery
-from jobyard.faces.basiq.wire import CONNECTION_TYPE, STEPS, USER_TYPE
+from jobyard.faces.basiq.wire import CONNECTION_TYPE, STEPS
 from jobyard.service.auth import Principal
+from jobyard.service.basiq_users import BasiqUserService
 from jobyard.service.runtime import Jobyard
 
 CONNECTION_QUEUE = "basiq"
-USER_QUEUE = "basiq.users"
-NEVER = datetime(9999, 1, 1, tzinfo=UTC)
 PATH_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
 
 
@@ -38,33 +36,16 @@ def check_id(value: str, what: str) -> str:
     return value
 
 
-async def user_record(jy: Jobyard, caller: Principal, user_id: str) -> Job:
-    """The user's newest record; 404 when it has none here, or was deleted."""
-    check_id(user_id, "user")
-    flt = JobFilter(types=[USER_TYPE], labels={"user_id": user_id}, limit=1)
-    found = await jy.jobs.find(caller, flt)
-    if not found or found[0].params.get("deleted"):
-        raise NotFound(f"user {user_id} not found")
-    return found[0]
+def users(jy: Jobyard) -> BasiqUserService:
+    return BasiqUserService(jy.store)
 
 
-def _user_job(user_id: str, profile: dict[str, Any]) -> NewJob:
-    return NewJob(
-        type=USER_TYPE,
-        queue=USER_QUEUE,
-        labels={"user_id": user_id},
-        params=profile,
-        scheduled_at=NEVER,
-        max_attempts=1,
-    )
+async def known_user(jy: Jobyard, caller: Principal, user_id: str) -> BasiqUser:
+    """The user; 404 when the tenant has none of that id (or it was deleted)."""
+    return await users(jy).get(caller, check_id(user_id, "user"))
 
 
-async def save_user(jy: Jobyard, caller: Principal, user_id: str, profile: dict[str, Any]) -> Job:
-    [(record, _)] = await jy.jobs.create(caller, [_user_job(user_id, profile)])
-    return record
-
-
-def new_user_id() -> str:
+def new_connection_id() -> str:
     return new_id()
 
 
@@ -89,7 +70,7 @@ def by_connection(jobs: list[Job]) -> dict[str, list[Job]]:
 
 
 async def user_jobs(jy: Jobyard, caller: Principal, user_id: str, query: JobsQuery) -> list[Job]:
-    """The user's jobs (every job labelled with it but its records), newest update first."""
+    """The user's jobs (every job labelled with it), newest update first."""
     if query.empty:
         return []
     flt = JobFilter(
@@ -100,7 +81,7 @@ async def user_jobs(jy: Jobyard, caller: Principal, user_id: str, query: JobsQue
         updated_at_lte=query.lte.get("updated"),
         limit=MAX_PAGE,
     )
-    jobs = [j for j in await jy.jobs.find(caller, flt) if j.type != USER_TYPE]
+    jobs = await jy.jobs.find(caller, flt)
     return sorted(jobs, key=lambda j: (j.updated_at, j.id), reverse=True)
 
 

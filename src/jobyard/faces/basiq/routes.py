@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from jobyard.api.deps import get_jobyard
+from jobyard.domain.basiq_users import BasiqProfile
 from jobyard.domain.errors import NotFound
 from jobyard.faces.basiq import filters, records, wire
 from jobyard.faces.basiq.auth import Caller, issue_token
@@ -60,16 +62,24 @@ def _text(body: dict[str, Any], name: str, pointer: str, *, required: bool) -> s
     return value
 
 
-def _profile(body: dict[str, Any]) -> dict[str, Any]:
-    email = _text(body, "email", "user/email", required=False)
-    mobile = _text(body, "mobile", "user/mobile", required=False)
-    if email is None and mobile is None:
-        raise missing("One of 'email' or 'mobile' is required.", pointer="user")
+def _user_fields(body: dict[str, Any]) -> dict[str, str | None]:
+    """The user's fields the body names (a null or empty one clears it), checked."""
+    fields: dict[str, str | None] = {}
+    for name, field in wire.USER_FIELDS.items():
+        if name in body:
+            fields[field] = _text(body, name, f"user/{name}", required=False)
+    email, mobile = fields.get("email"), fields.get("mobile")
     if email is not None and not EMAIL.match(email):
         raise BasiqError("Provided email is in bad format.", pointer="user/email")
     if mobile is not None and not MOBILE.match(mobile):
         raise BasiqError("Provided mobile is in bad format.", pointer="user/mobile")
-    return {"email": email, "mobile": mobile}
+    return fields
+
+
+def _require_contact(profile: BasiqProfile) -> BasiqProfile:
+    if profile.email is None and profile.mobile is None:
+        raise missing("One of 'email' or 'mobile' is required.", pointer="user")
+    return profile
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -87,16 +97,16 @@ async def token(request: Request) -> JSONResponse:
 @router.post("/users/")  # as Basiq's Python client sends it
 async def create_user(request: Request, caller: Caller) -> JSONResponse:
     jy = await get_jobyard(request)
-    profile = _profile(await body_of(request))
-    record = await records.save_user(jy, caller, records.new_user_id(), profile)
-    return _json(wire.user(record, [], base_url(request)), 201)
+    profile = _require_contact(BasiqProfile(**_user_fields(await body_of(request))))
+    user = await records.users(jy).create(caller, profile)
+    return _json(wire.user(user, [], base_url(request)), 201)
 
 
 async def _user(request: Request, caller: Caller, user_id: str) -> JSONResponse:
     jy = await get_jobyard(request)
-    record = await records.user_record(jy, caller, user_id)
+    user = await records.known_user(jy, caller, user_id)
     groups = records.by_connection(await records.connection_jobs(jy, caller, user_id))
-    return _json(wire.user(record, list(groups), base_url(request)))
+    return _json(wire.user(user, list(groups), base_url(request)))
 
 
 @router.get("/users/{user_id}")
@@ -107,19 +117,17 @@ async def get_user(request: Request, caller: Caller, user_id: str) -> JSONRespon
 @router.post("/users/{user_id}")
 async def update_user(request: Request, caller: Caller, user_id: str) -> JSONResponse:
     jy = await get_jobyard(request)
-    current = await records.user_record(jy, caller, user_id)
-    body = await body_of(request)
-    merged = {k: v for k, v in current.params.items() if k in ("email", "mobile") and v}
-    merged.update({k: v for k, v in body.items() if k in ("email", "mobile")})
-    await records.save_user(jy, caller, user_id, _profile(merged))
+    current = await records.known_user(jy, caller, user_id)
+    changes = _user_fields(await body_of(request))
+    _require_contact(replace(current.profile, **changes))
+    await records.users(jy).update(caller, user_id, changes)
     return await _user(request, caller, user_id)
 
 
 @router.delete("/users/{user_id}")
 async def delete_user(request: Request, caller: Caller, user_id: str) -> Response:
     jy = await get_jobyard(request)
-    await records.user_record(jy, caller, user_id)
-    await records.save_user(jy, caller, user_id, {"deleted": True})
+    await records.users(jy).delete(caller, records.check_id(user_id, "user"))
     return Response(status_code=204)
 
 
@@ -129,7 +137,7 @@ async def list_user_jobs(
 ) -> JSONResponse:
     jy = await get_jobyard(request)
     query = filters.parse(filter)
-    await records.user_record(jy, caller, user_id)
+    await records.known_user(jy, caller, user_id)
     base = base_url(request)
     jobs = await records.user_jobs(jy, caller, user_id, query)
     return _json(
@@ -146,7 +154,7 @@ async def list_user_jobs(
 @router.post("/users/{user_id}/connections/refresh")
 async def refresh_all(request: Request, caller: Caller, user_id: str) -> JSONResponse:
     jy = await get_jobyard(request)
-    await records.user_record(jy, caller, user_id)
+    await records.known_user(jy, caller, user_id)
     groups = records.by_connection(await records.connection_jobs(jy, caller, user_id))
     started = []
     if groups:
@@ -168,8 +176,8 @@ async def create_connection(request: Request, caller: Caller, user_id: str) -> J
     inst_id = institution["id"]
     if not isinstance(inst_id, str) or not INSTITUTION.match(inst_id):
         raise BasiqError("Institution ID is not valid.", pointer="connection/institution/id")
-    await records.user_record(jy, caller, user_id)
-    new = records.connection_job("create", user_id, records.new_user_id(), inst_id, login)
+    await records.known_user(jy, caller, user_id)
+    new = records.connection_job("create", user_id, records.new_connection_id(), inst_id, login)
     [job] = await records.start(jy, caller, [new])
     return _json(wire.job(job, base_url(request)), 202)
 
@@ -177,7 +185,7 @@ async def create_connection(request: Request, caller: Caller, user_id: str) -> J
 @router.get("/users/{user_id}/connections")
 async def list_connections(request: Request, caller: Caller, user_id: str) -> JSONResponse:
     jy = await get_jobyard(request)
-    await records.user_record(jy, caller, user_id)
+    await records.known_user(jy, caller, user_id)
     groups = records.by_connection(await records.connection_jobs(jy, caller, user_id))
     base = base_url(request)
     data = [wire.connection(user_id, cid, jobs, base) for cid, jobs in groups.items()]
@@ -236,8 +244,6 @@ async def update_connection(
 async def get_job(request: Request, caller: Caller, job_id: str) -> JSONResponse:
     jy = await get_jobyard(request)
     job = await jy.jobs.get(caller, job_id)
-    if job.type == wire.USER_TYPE:  # a user's record is not one of Basiq's jobs
-        raise NotFound("job not found")
     return _json(wire.job(job, base_url(request)))
 
 

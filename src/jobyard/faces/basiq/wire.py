@@ -14,13 +14,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from jobyard.domain.basiq_users import BasiqUser
 from jobyard.domain.entities import Job
 from jobyard.domain.states import JobStatus
 
 JSON = dict[str, Any]
 PREFIX = "/basiq"
 CONNECTION_TYPE = "basiq.connection"
-USER_TYPE = "basiq.user"
+# a user's fields as Basiq names them -> as the core keeps them
+USER_FIELDS = {
+    "email": "email",
+    "mobile": "mobile",
+    "firstName": "first_name",
+    "middleName": "middle_name",
+    "lastName": "last_name",
+}
 STEPS = ("verify-credentials", "retrieve-accounts", "retrieve-transactions")
 
 STEP_STATUS = {
@@ -82,6 +90,7 @@ def _core_steps(job: Job) -> list[JSON]:
         JobStatus.IN_PROGRESS: "in_progress",
         JobStatus.CANCELING: "in_progress",
         JobStatus.SUCCEEDED: "succeeded",
+        JobStatus.COMPLETED: "succeeded",  # a fleet job, once every child has ended
     }.get(job.status, "pending")
     return [{"name": job.type, "status": status, "result": job.result, "error": job.error}]
 
@@ -95,7 +104,7 @@ def steps(job: Job) -> list[JSON]:
         status = STEP_STATUS.get(str(step.get("status")), "pending")
         result: JSON | None = None
         if status in ("pending", "in-progress"):
-            if job.status is JobStatus.SUCCEEDED:
+            if job.status in (JobStatus.SUCCEEDED, JobStatus.COMPLETED):
                 status = "success"
             elif ended_badly is not None and not failed:
                 status, failed = "failed", True
@@ -171,24 +180,20 @@ def connection(user_id: str, connection_id: str, jobs: list[Job], base: str) -> 
     }
 
 
-def user(record: Job, connection_ids: list[str], base: str) -> JSON:
-    user_id = record.labels["user_id"]
-    return {
-        "type": "user",
-        "id": user_id,
-        "email": record.params.get("email") or "",
-        "mobile": record.params.get("mobile") or "",
-        "connections": {
-            "type": "list",
-            "count": len(connection_ids),
-            "data": [
-                {
-                    "type": "connection",
-                    "id": cid,
-                    "links": {"self": base + _connection_path(user_id, cid)},
-                }
-                for cid in connection_ids
-            ],
-        },
-        "links": {"self": f"{base}/users/{user_id}"},
+def user(u: BasiqUser, connection_ids: list[str], base: str) -> JSON:
+    body: JSON = {"type": "user", "id": u.id}
+    body.update({name: getattr(u.profile, field) or "" for name, field in USER_FIELDS.items()})
+    body["connections"] = {
+        "type": "list",
+        "count": len(connection_ids),
+        "data": [
+            {
+                "type": "connection",
+                "id": cid,
+                "links": {"self": base + _connection_path(u.id, cid)},
+            }
+            for cid in connection_ids
+        ],
     }
+    body["links"] = {"self": f"{base}/users/{u.id}"}
+    return body
