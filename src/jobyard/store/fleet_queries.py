@@ -106,49 +106,37 @@ def _fleet(r: Any, document: Any = None) -> FleetJob:
 
 
 class FleetQueries(JobQueries):
-    # things --------------------------------------------------------------------------------
+    # things and thing groups: both a named registry row of the tenant -----------------------
+    async def _named_insert(
+        self, table: sa.Table, values: dict[str, Any], taken: Conflict
+    ) -> sa.RowMapping:
+        """Insert one named row of the tenant; `taken` when the name is."""
+        row = {"id": new_id(), "version": 1, "created_at": self._now(), **values}
+        try:
+            async with self._write() as conn:
+                result = await conn.execute(sa.insert(table).values(**row).returning(table))
+                inserted: sa.RowMapping = result.mappings().one()
+                return inserted
+        except IntegrityError:
+            raise taken from None
+
+    async def _named_get(self, table: sa.Table, tenant_id: str, name: str) -> sa.RowMapping | None:
+        where = (table.c.tenant_id == tenant_id, table.c.name == name)
+        async with self._read() as conn:
+            return (await conn.execute(sa.select(table).where(*where))).mappings().first()
+
     async def thing_create(
         self, tenant_id: str, name: str, thing_type: str | None, attributes: dict[str, str]
     ) -> Thing:
         """A new thing; Conflict when the tenant has one of that name."""
-        try:
-            async with self._write() as conn:
-                r = (
-                    (
-                        await conn.execute(
-                            sa.insert(iot_things)
-                            .values(
-                                id=new_id(),
-                                tenant_id=tenant_id,
-                                name=name,
-                                thing_type=thing_type,
-                                attributes=attributes,
-                                version=1,
-                                created_at=self._now(),
-                            )
-                            .returning(iot_things)
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
-        except IntegrityError:
-            raise Conflict("a thing with this name exists", field="thingName") from None
-        return _thing(r)
+        values = {"tenant_id": tenant_id, "name": name, "thing_type": thing_type}
+        taken = Conflict("a thing with this name exists", field="thingName")
+        return _thing(
+            await self._named_insert(iot_things, {**values, "attributes": attributes}, taken)
+        )
 
     async def thing_get(self, tenant_id: str, name: str) -> Thing | None:
-        async with self._read() as conn:
-            r = (
-                (
-                    await conn.execute(
-                        sa.select(iot_things).where(
-                            iot_things.c.tenant_id == tenant_id, iot_things.c.name == name
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
+        r = await self._named_get(iot_things, tenant_id, name)
         return _thing(r) if r else None
 
     async def thing_list(self, tenant_id: str, after: str | None, limit: int) -> list[Thing]:
@@ -161,49 +149,19 @@ class FleetQueries(JobQueries):
             )
             return [_thing(r) for r in result.mappings()]
 
-    # thing groups --------------------------------------------------------------------------
     async def thing_group_create(
         self, tenant_id: str, name: str, description: str | None, attributes: dict[str, str]
     ) -> ThingGroup:
-        try:
-            async with self._write() as conn:
-                r = (
-                    (
-                        await conn.execute(
-                            sa.insert(iot_thing_groups)
-                            .values(
-                                id=new_id(),
-                                tenant_id=tenant_id,
-                                name=name,
-                                description=description,
-                                attributes=attributes,
-                                version=1,
-                                created_at=self._now(),
-                            )
-                            .returning(iot_thing_groups)
-                        )
-                    )
-                    .mappings()
-                    .one()
-                )
-        except IntegrityError:
-            raise Conflict("a thing group with this name exists", field="thingGroupName") from None
-        return _group(r)
+        """A new thing group; Conflict when the tenant has one of that name."""
+        values = {"tenant_id": tenant_id, "name": name, "description": description}
+        taken = Conflict("a thing group with this name exists", field="thingGroupName")
+        row = await self._named_insert(
+            iot_thing_groups, {**values, "attributes": attributes}, taken
+        )
+        return _group(row)
 
     async def thing_group_get(self, tenant_id: str, name: str) -> ThingGroup | None:
-        async with self._read() as conn:
-            r = (
-                (
-                    await conn.execute(
-                        sa.select(iot_thing_groups).where(
-                            iot_thing_groups.c.tenant_id == tenant_id,
-                            iot_thing_groups.c.name == name,
-                        )
-                    )
-                )
-                .mappings()
-                .first()
-            )
+        r = await self._named_get(iot_thing_groups, tenant_id, name)
         return _group(r) if r else None
 
     async def thing_group_add(self, tenant_id: str, group: ThingGroup, thing: Thing) -> None:
