@@ -21,18 +21,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import botocore.session
 import httpx
 import pytest
 from botocore.client import BaseClient
-from botocore.config import Config
 
 from jobyard.client import Client
 from jobyard.client.models import ClaimedExecution, UpdateResult, WorkerInfo
 from jobyard.client.models import ExecutionUpdate as Update
 from tests.support.api import JSON, Tenant, create_job, wait_until
+from tests.support.iot import REGION, aws_client, sigv4_key
 
-REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 WORKER = WorkerInfo(id="cross-worker", hostname="cross-host", pid=4242)
 
@@ -194,24 +192,8 @@ def basiq_token(tenant: Tenant) -> str:
     return token
 
 
-def sigv4_key(tenant: Tenant, role: str, **fields: Any) -> JSON:
-    with tenant.client() as c:
-        r = c.post("/v1/keys", json={"name": role, "role": role, "type": "aws-sigv4", **fields})
-    assert r.status_code == 201, r.text
-    key: JSON = r.json()
-    return key
-
-
 def aws(tenant: Tenant, plane: str, key: JSON) -> BaseClient:
-    service = "iot-jobs-data" if plane == "data" else "iot"
-    return botocore.session.get_session().create_client(
-        service,
-        endpoint_url=f"{tenant.server.url}/iot/{plane}",
-        region_name=REGION,
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"],
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return aws_client(tenant, "iot-jobs-data" if plane == "data" else "iot", key)
 
 
 @pytest.fixture

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
-import botocore.session
 import pytest
 from botocore.client import BaseClient
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.support.api import (
@@ -25,29 +22,7 @@ from tests.support.api import (
     report,
     wait_until,
 )
-
-REGION = "eu-west-1"
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-
-def sigv4_key(tenant: Tenant, role: str = "admin", **fields: Any) -> JSON:
-    with tenant.client() as c:
-        r = c.post("/v1/keys", json={"name": role, "role": role, "type": "aws-sigv4", **fields})
-    assert r.status_code == 201, r.text
-    key: JSON = r.json()
-    return key
-
-
-def aws_client(tenant: Tenant, service: str, key: JSON) -> BaseClient:
-    plane = "data" if service == "iot-jobs-data" else "control"
-    return botocore.session.get_session().create_client(
-        service,
-        endpoint_url=f"{tenant.server.url}/iot/{plane}",
-        region_name=REGION,
-        aws_access_key_id=key["access_key_id"],
-        aws_secret_access_key=key["secret_access_key"],
-        config=NO_RETRY,
-    )
+from tests.support.iot import REGION, aws_client, sigv4_key
 
 
 def code_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
