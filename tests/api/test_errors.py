@@ -146,7 +146,16 @@ def test_unknown_routes_and_methods_answer_json(client: httpx.Client) -> None:
 
 
 @pytest.mark.parametrize(
-    "job_id", ["not-a-uuid", str(uuid.uuid4()), "1", "%00", "..", "a" * 300, "'; drop table jobs"]
+    "job_id",
+    [
+        "not-a-uuid",
+        "5d0f2c8a-7b1e-4c3d-9a6f-0e8b4d2c1a97",
+        "1",
+        "%00",
+        "..",
+        "a" * 300,
+        "'; drop table jobs",
+    ],
 )
 def test_bad_or_unknown_job_ids_are_404(client: httpx.Client, job_id: str) -> None:
     for r in (

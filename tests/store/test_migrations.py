@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from jobyard.domain.basiq_users import BasiqProfile
 from jobyard.domain.entities import NewJob
-from jobyard.domain.filters import JobFilter
 from jobyard.domain.ids import new_id
 from jobyard.store import Store, open_store
 from jobyard.store.migrate import alembic_config
@@ -153,46 +149,3 @@ async def test_nodes_starting_together_migrate_once(empty_database_url: str) -> 
         for s in stores:
             await s.close()
     assert (revision, diffs) == (HEAD, [])
-
-
-def _record(user_id: str, **params: Any) -> tuple[NewJob, None]:
-    """A Basiq user as the face kept one before migration 0005: a job no worker would claim."""
-    job = NewJob(
-        type="basiq.user",
-        queue="basiq.users",
-        labels={"user_id": user_id},
-        params=params,
-        scheduled_at=datetime(9999, 1, 1, tzinfo=UTC),
-        max_attempts=1,
-    )
-    return job, None
-
-
-async def test_basiq_user_records_become_rows(empty_database_url: str) -> None:
-    store = open_store(empty_database_url)
-    try:
-        assert isinstance(store, SqlStoreBase)
-        async with store.engine.begin() as conn:
-            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0004"))
-        tenant, other = new_id(), new_id()
-        kept, gone = new_id(), new_id()
-        for record in (
-            _record(kept, email="a@b.co", mobile="+61400000000"),
-            _record(gone, email="c@d.co", mobile=None),
-            _record(kept, email="e@f.co", mobile="+61400000000"),
-            _record(gone, deleted=True),
-        ):
-            await store.job_insert_many(tenant, "owner", [record])
-        await store.job_insert_many(other, "owner", [_record(new_id(), email="g@h.co")])
-        [(job, _)] = await store.job_insert_many(tenant, "owner", [(NewJob(type="t"), None)])
-
-        await store.upgrade()
-        user = await store.basiq_user_get(tenant, kept)
-        assert user is not None
-        assert user.profile == BasiqProfile(email="e@f.co", mobile="+61400000000")
-        assert await store.basiq_user_get(tenant, gone) is None
-        assert await store.basiq_user_get(other, kept) is None
-        assert [j.id for j in await store.job_list(tenant, JobFilter())] == [job.id]
-        assert await store.job_list(other, JobFilter()) == []
-    finally:
-        await store.close()
