@@ -3,7 +3,8 @@ its requests (there is no official Python client), against a live server.
 
 A flow run is a parent `flow` job with an `export` and an `import` job, run by a real worker
 thread (claims and reports with `jobyard.Client`), and followed as an integrator.io user would:
-statuses, counters, job errors, the signed error file, resolving, canceling.
+statuses, counters (a flow job shows its run's totals), listings (parent jobs unless a type or
+`_flowJobId` asks for child jobs), job errors, the signed error file, resolving, canceling.
 """
 
 from __future__ import annotations
@@ -124,9 +125,8 @@ class FlowWorker:
         )
         self._report(imp, counters={"num_success": 2, "num_error": 1, "num_pages": 1})
         self._report(imp, status="succeeded")
-        self._report(
-            flow, counters={"num_success": 2, "num_error": 1, "num_export": 3}, status="succeeded"
-        )
+        # The flow job's own count (a record its worker skipped); the rest is its children's.
+        self._report(flow, counters={"num_ignore": 1}, status="succeeded")
 
     def join(self) -> None:
         self.thread.join(20)
@@ -179,7 +179,9 @@ def test_a_flow_run_through_its_whole_life(
     done = one_job(member, flow_job)
     assert done["status"] == "completed"
     assert done["endedAt"] >= done["startedAt"]
-    assert (done["numSuccess"], done["numError"], done["numExport"]) == (2, 1, 3)
+    # The run's totals: its export's and import's counters plus the flow job's own.
+    totals = ("numSuccess", "numError", "numIgnore", "numExport", "numPagesProcessed")
+    assert [done[k] for k in totals] == [5, 1, 1, 3, 2]
     assert done["retriable"] is False
     exported = one_job(member, export["_id"])
     assert exported["numExport"] == 3
@@ -192,16 +194,22 @@ def test_a_flow_run_through_its_whole_life(
         1,
     )
 
-    # The listing: newest first, every filter ANDed.
-    listed = jobs(member, _flowId="flow-1")
-    assert [j["_id"] for j in listed] == sorted((j["_id"] for j in listed), reverse=True)
-    assert {j["type"] for j in listed} == {"flow", "export", "import"}
+    # The listing: parent jobs unless a type or `_flowJobId` asks for child jobs; newest first,
+    # every filter ANDed; counter bounds on what is shown (a flow job's totals).
+    assert jobs(member, _flowId="flow-1") == [done]
+    assert jobs(member, _integrationId="int-1", type="flow") == [done]
+    children = jobs(member, _flowJobId=flow_job)
+    assert [j["_id"] for j in children] == sorted((export["_id"], imp["_id"]), reverse=True)
     assert [j["_id"] for j in jobs(member, _flowJobId=flow_job, numError_gte=1, type="import")] == [
         imp["_id"]
     ]
-    assert jobs(member, _flowId="flow-1", numSuccess_gte=3, numSuccess_lte=3)[0]["type"] == "export"
+    assert jobs(member, _flowId="flow-1", numSuccess_gte=5, numSuccess_lte=5) == [done]
+    assert jobs(member, _flowId="flow-1", numPagesProcessed_gte=2, numIgnore_lte=1) == [done]
+    assert jobs(member, _flowId="flow-1", numSuccess_gte=6) == []
+    assert jobs(member, _flowId="flow-1", numExport_lte=2) == []
+    assert jobs(member, _exportId="exp-1", type="export", numSuccess_gte=3) == [exported]
     assert len(jobs(member, **{"_flowId_in[0]": "flow-1", "_flowId_in[1]": "nope", "type": "flow"}))
-    assert len(jobs(member, createdAt_gte=before_ms, status="completed", _flowId="flow-1")) == 3
+    assert jobs(member, createdAt_gte=before_ms, status="completed", _flowId="flow-1") == [done]
     assert jobs(member, createdAt_lte="2000-01-01", _flowId="flow-1") == []
     assert jobs(member, _flowId="flow-1", retriable="true") == []
     assert (
@@ -250,12 +258,14 @@ def test_a_flow_run_through_its_whole_life(
         assert job["status"] == "succeeded"
         assert job["type"] == "flow"
         assert job["labels"] == {"celigo.flowId": "flow-1", "celigo.integrationId": "int-1"}
-        assert (job["num_success"], job["num_error"]) == (2, 1)
+        # natively, a job's counters are its own
+        assert (job["num_success"], job["num_error"], job["num_ignore"]) == (0, 0, 1)
         child = get_job(native, imp["_id"])
         assert child["parent_id"] == flow_job
         assert child["labels"]["celigo.importId"] == "imp-1"
     family = member.get(f"/jobs/{flow_job}/family").json()
     assert [c["type"] for c in family["children"]] == ["export", "import"]
+    assert family["numSuccess"] == 5
 
 
 def test_cancel_a_running_flow_and_a_failure(
@@ -309,8 +319,9 @@ def test_cancel_a_running_flow_and_a_failure(
     assert [j["_id"] for j in jobs(member, _importId="imp-3", type="import", retriable="true")] == [
         job_id
     ]
-    assert jobs(member, _flowId="flow-3", status="failed")[0]["_id"] == job_id
-    assert jobs(member, _flowId="flow-3", status="running") == []
+    assert jobs(member, _importId="imp-3", type="import", status="failed") == [failed]
+    assert jobs(member, _importId="imp-3", type="import", status="running") == []
+    assert jobs(member, _flowId="flow-3") == []  # an import job is a child job: asked by type
 
 
 def test_errors_roles_and_tenants(tenant: Tenant, member: httpx.Client) -> None:
@@ -337,9 +348,23 @@ def test_errors_roles_and_tenants(tenant: Tenant, member: httpx.Client) -> None:
         {"_flowId": "flow-4", "retriable": "maybe"},
         {"_flowId": "flow-4", "colour": "blue"},
         {"_flowId": "flow-4", "api_key": "x"},
+        {"_flowId": "flow-4", "numError_gte": "\u00b2"},  # a digit to `str.isdigit`, not to int
+        {"_flowId": "flow-4", "createdAt_gte": "\u00b9\u00b2"},
+        {"_flowId": "flow-4", "createdAt_gte": "9999-12-31T23:59:59-23:00"},  # past year 9999
+        {"_flowId": "flow-\x00"},  # PostgreSQL takes no NUL in text
+        {"_flowId": "flow-4", "type_in[0]": "flow\x00"},
+        {"_flowId": "flow-4", "createdAt_lte": "x" * 5000},
     ):
         errors_of(member.get("/jobs", params=params), 400, "invalid_query")
     errors_of(member.get("/jobs/not-a-job"), 404, "not_found")
+    error_path = f"/jobs/{flow_job}/joberrors/not-an-error/resolve"
+    errors_of(member.put(error_path), 404, "not_found")
+    # integrator.io's paths this face does not serve, and methods it does not take
+    errors_of(member.get("/integrations"), 404, "not_found")
+    errors_of(member.get(f"/jobs/{flow_job}/diagnostics"), 404, "not_found")
+    r = member.delete(f"/jobs/{flow_job}")
+    errors_of(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == "GET"
     errors_of(member.post("/flows/f/run", json={"_exportIds": "exp"}), 422, "invalid_value")
     errors_of(member.post("/flows/f/run", json={"schedule": "now"}), 422, "invalid_value")
     errors_of(member.put(f"/jobs/{flow_job}/joberrors/resolve", json=["x"]), 422, "invalid_value")

@@ -293,11 +293,17 @@ def celigo_agrees(f: Faces, job: JSON) -> None:
     times |= {"createdAt": "created_at", "lastModified": "updated_at"}
     for celigo_name, native_name in times.items():
         assert parsed(shown.get(celigo_name)) == to_ms(parsed(job[native_name])), celigo_name
+    # A job's counters plus its children's (a flow job shows its run's totals).
+    children = ok(f.native.get("/v1/jobs", params={"parent_id": job["id"]}))["items"]
     counters = {"numSuccess": "num_success", "numError": "num_error", "numIgnore": "num_ignore"}
     counters |= {"numExport": "num_export", "numPagesProcessed": "num_pages"}
-    assert {k: shown[k] for k in counters} == {k: job[v] for k, v in counters.items()}
+    totals = {k: job[v] + sum(c[v] for c in children) for k, v in counters.items()}
+    assert {k: shown[k] for k in counters} == totals
     assert shown["retriable"] == (job["status"] in {"failed", "timed_out", "canceled"})
-    if "celigo.flowId" in job["labels"]:  # a listing needs a scope: the flow is one
+    if job["parent_id"] is not None:  # a child job, listed with its flow job
+        listed = ok(f.celigo.get("/jobs", params={"_flowJobId": job["parent_id"]}))
+        assert [j for j in listed if j["_id"] == job["id"]] == [shown]
+    elif "celigo.flowId" in job["labels"]:  # a parent job; a listing needs a scope: the flow
         listed = ok(f.celigo.get("/jobs", params={"_flowId": job["labels"]["celigo.flowId"]}))
         assert [j for j in listed if j["_id"] == job["id"]] == [shown]
 

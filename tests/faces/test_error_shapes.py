@@ -127,7 +127,7 @@ def _flatten(routes: Iterable[Any]) -> Iterator[Route]:
             for c in contexts():
                 yield Route(c.path, frozenset(c.methods or ()), tuple(_queries(c.dependant)))
         elif isinstance(r, APIRoute):
-            yield Route(r.path, frozenset(r.methods), tuple(_queries(r.dependant)))
+            yield Route(r.path, frozenset(r.methods or ()), tuple(_queries(r.dependant)))
 
 
 def _routes(face: Face) -> list[Route]:
@@ -181,12 +181,12 @@ def _authorizer(
 ) -> Callable[[Probe], httpx.Response]:
     url = tenant.server.url
     if face.name == "iot":
-        key = sigv4_key(tenant)
+        aws_key = sigv4_key(tenant)
 
         def signed(p: Probe) -> httpx.Response:
             full = str(httpx.URL(url + p.path, params=p.query))
             service = "iotdata" if p.path.startswith("/iot/data") else "iot"
-            return sign(key, full, p.method, p.body or b"", service=service).send()
+            return sign(aws_key, full, p.method, p.body or b"", service=service).send()
 
         return signed
     key = tenant.new_key("admin")

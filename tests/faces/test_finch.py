@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import finch
@@ -20,8 +21,9 @@ import pytest
 
 from jobyard.client import Client
 from jobyard.client.models import ClaimedExecution, ExecutionUpdate, WorkerInfo
+from tests.support import leaks
 from tests.support.api import Tenant, get_job, new_tenant, wait_until
-from tests.support.server import Server
+from tests.support.server import Server, start_server
 
 JSON = dict[str, Any]
 Outcome = Callable[[ClaimedExecution], JSON]
@@ -306,13 +308,13 @@ def test_errors_come_in_finch_shape(tenant: Tenant, live_server: Server) -> None
         with pytest.raises(finch.NotFoundError):
             fetch("not-an-id")
 
-    # A viewer reads, but cannot start a job.
+    # A viewer reads (its own connection's jobs: none), but cannot start a job.
     viewer = finch_client(tenant.server, tenant.new_key("viewer"))
     with pytest.raises(finch.PermissionDeniedError) as denied:
         viewer.jobs.automated.create(type="data_sync_all")
     assert isinstance(denied.value.body, dict)
     assert denied.value.body["name"] == "insufficient_scope_error"
-    assert viewer.jobs.automated.retrieve(made.job_id).status == "pending"
+    assert viewer.jobs.automated.list().data == []
 
     # Another tenant's job is not found, by either path.
     stranger = finch_client(live_server, new_tenant(live_server).admin_key)
@@ -327,3 +329,97 @@ def test_errors_come_in_finch_shape(tenant: Tenant, live_server: Server) -> None
     with pytest.raises(finch.NotFoundError):
         fc.jobs.automated.retrieve(plain["id"])
     assert fc.jobs.manual.retrieve(plain["id"]).status == "pending"
+
+
+@pytest.fixture(scope="module")
+def two_refreshes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server of its own whose connections get two forced data syncs an hour."""
+    data_dir: Path = tmp_path_factory.mktemp("finch-quota")
+    url = f"sqlite:///{data_dir / 'jobyard.db'}"
+    srv = start_server(url, data_dir, extra_env={"JOBYARD_FINCH_REFRESHES_PER_HOUR": "2"})
+    yield srv
+    srv.stop()
+    assert "Traceback" not in srv.log(), srv.log()
+    leaks.check_stopped_server(srv.url, data_dir, url)
+
+
+def test_the_refresh_quota_is_the_servers_setting(two_refreshes: Server) -> None:
+    clear_of_the_hour()
+    tenant = new_tenant(two_refreshes)
+    fc = finch_client(two_refreshes, tenant.admin_key)
+    made: list[str] = []
+    for remaining in (1, 0):
+        created = fc.jobs.automated.create(type="data_sync_all")
+        assert created.job_id is not None
+        assert (created.allowed_refreshes, created.remaining_refreshes) == (2, remaining)
+        made.append(created.job_id)
+        with tenant.client() as c:  # ended (canceled before it ran): the next one is a new job
+            assert c.post(f"/v1/jobs/{created.job_id}/cancel").status_code == 202
+    assert made[0] != made[1]
+
+    with pytest.raises(finch.RateLimitError) as refused:
+        fc.jobs.automated.create(type="data_sync_all")
+    body = refused.value.body
+    assert isinstance(body, dict)
+    assert (body["allowed_refreshes"], body["remaining_refreshes"]) == (2, 0)
+    listed = fc.jobs.automated.list()
+    assert [j.job_id for j in listed.data] == made[::-1]
+    assert listed.meta.quotas is not None
+    quota = listed.meta.quotas.data_sync_all
+    assert quota is not None
+    assert (quota.allowed_refreshes, quota.remaining_refreshes) == (2, 0)
+    w4 = fc.jobs.automated.create(type="w4_form_employee_sync", params={"individual_id": "i-1"})
+    assert (w4.allowed_refreshes, w4.remaining_refreshes) == (2, 0)  # no quota of its own
+
+
+def test_paths_finch_has_and_this_face_does_not_serve(tenant: Tenant) -> None:
+    auth = {"Authorization": f"Bearer {tenant.admin_key}"}
+    with httpx.Client(base_url=tenant.server.url + "/finch", headers=auth) as raw:
+        for path in ("/employer/directory", "/jobs/automated/x/y"):
+            r = raw.get(path)
+            assert r.status_code == 404, r.text
+            assert r.json()["code"] == 404
+            assert r.json()["name"] == "not_found_error"
+        r = raw.delete("/jobs/automated")
+        assert r.status_code == 405, r.text
+        assert (r.json()["code"], r.json()["name"]) == (405, "method_not_allowed")
+        assert r.headers["Allow"] == "GET, POST"
+        r = raw.get("/jobs/automated", params={"limit": "ten", "offset": "-1"})
+        assert (r.status_code, r.json()["finch_code"]) == (400, "invalid_request")
+        r = raw.get("/jobs/automated", params={"offset": "100001"})
+        assert (r.status_code, r.json()["name"]) == (400, "bad_request")
+        r = raw.post(
+            "/jobs/automated", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert (r.status_code, r.json()["name"]) == (400, "bad_request")
+
+
+def test_a_native_job_with_finch_labels_is_the_connections_running_job(tenant: Tenant) -> None:
+    """The one-running-job rule is the face's: the native API makes what it is asked for, and
+    the face then answers that job as the connection's running one."""
+    member = tenant.new_key("member")
+    with tenant.client(member) as c:
+        subject = c.get("/v1/me").json()["subject"]
+        labels = {"finch.connection": subject}
+        native = [
+            c.post("/v1/jobs", json={"type": "data_sync_all", "queue": "finch", "labels": labels})
+            for _ in range(2)
+        ]
+    assert [r.status_code for r in native] == [201, 201]  # not refused natively
+    fc = finch_client(tenant.server, member)
+    answered = fc.jobs.automated.create(type="data_sync_all")
+    assert answered.job_id == native[1].json()["id"]  # the newest active one, not a new job
+    listed = [j.job_id for j in fc.jobs.automated.list().data]
+    assert listed == [native[1].json()["id"], native[0].json()["id"]]
+
+
+def test_a_connection_reads_only_its_own_automated_jobs(tenant: Tenant) -> None:
+    clear_of_the_hour()
+    mine = finch_client(tenant.server, tenant.admin_key)
+    job_id = mine.jobs.automated.create(type="data_sync_all").job_id
+    assert job_id is not None
+    theirs = finch_client(tenant.server, tenant.new_key("admin"))  # another connection
+    with pytest.raises(finch.NotFoundError):
+        theirs.jobs.automated.retrieve(job_id)
+    assert [j.job_id for j in theirs.jobs.automated.list().data] == []
+    assert mine.jobs.automated.retrieve(job_id).job_id == job_id

@@ -5,7 +5,9 @@ thing groups with a rollout rate and an abort threshold, and read the counts."""
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.client import BaseClient
@@ -23,6 +25,8 @@ from tests.support.api import (
     wait_until,
 )
 from tests.support.iot import REGION, aws_client, sigv4_key
+
+RACERS = 8
 
 
 def code_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
@@ -346,3 +350,295 @@ def test_fleet_job_life_roles_and_tenants(tenant: Tenant) -> None:
     with pytest.raises(ClientError) as gone:
         control.describe_job(jobId="open-valves")
     assert code_of(gone) == (404, "ResourceNotFoundException")
+
+
+def test_things_and_groups_are_updated_and_deleted(tenant: Tenant) -> None:
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    device = aws_client(tenant, "iot-jobs-data", sigv4_key(tenant, "worker"))
+    for name in ("lamp-1", "lamp-2", "lamp-3"):
+        control.create_thing(thingName=name, attributePayload={"attributes": {"a": "1", "b": "2"}})
+
+    # Merge: a value of "" removes a name; expectedVersion is a condition of the write.
+    control.update_thing(
+        thingName="lamp-1",
+        attributePayload={"attributes": {"b": "", "c": "3"}, "merge": True},
+        expectedVersion=1,
+    )
+    lamp = control.describe_thing(thingName="lamp-1")
+    assert (lamp["attributes"], lamp["version"]) == ({"a": "1", "c": "3"}, 2)
+    with pytest.raises(ClientError) as stale:
+        control.update_thing(
+            thingName="lamp-1", attributePayload={"attributes": {"d": "4"}}, expectedVersion=1
+        )
+    assert code_of(stale) == (409, "VersionConflictException")
+    control.update_thing(
+        thingName="lamp-1", thingTypeName="bulb", attributePayload={"attributes": {"x": "9"}}
+    )
+    lamp = control.describe_thing(thingName="lamp-1")
+    assert (lamp["attributes"], lamp["thingTypeName"], lamp["version"]) == ({"x": "9"}, "bulb", 3)
+    with pytest.raises(ClientError) as missing:
+        control.update_thing(thingName="lamp-9", attributePayload={"attributes": {}})
+    assert code_of(missing) == (404, "ResourceNotFoundException")
+
+    # Membership: removed by name or ARN; a thing or group that does not exist is a 404.
+    control.create_thing_group(thingGroupName="hall")
+    for name in ("lamp-1", "lamp-2", "lamp-3"):
+        control.add_thing_to_thing_group(thingGroupName="hall", thingName=name)
+    control.remove_thing_from_thing_group(thingGroupName="hall", thingArn=thing_arn("lamp-2"))
+    assert control.list_things_in_thing_group(thingGroupName="hall")["things"] == [
+        "lamp-1",
+        "lamp-3",
+    ]
+    with pytest.raises(ClientError) as no_thing:
+        control.remove_thing_from_thing_group(thingGroupName="hall", thingName="lamp-9")
+    assert code_of(no_thing) == (404, "ResourceNotFoundException")
+
+    # A job on the group: deleting a thing removes its queued execution, and the job's counts
+    # say so at once; an execution in progress goes on (its device may still report).
+    group_arn = control.describe_thing_group(thingGroupName="hall")["thingGroupArn"]
+    control.create_job(jobId="dim", targets=[group_arn])
+    started = device.start_next_pending_job_execution(thingName="lamp-1")["execution"]
+    assert started["jobId"] == "dim"
+    with pytest.raises(ClientError) as wrong_version:
+        control.delete_thing(thingName="lamp-3", expectedVersion=7)
+    assert code_of(wrong_version) == (409, "VersionConflictException")
+    control.delete_thing(thingName="lamp-3", expectedVersion=1)
+    control.delete_thing(thingName="lamp-3")  # as AWS: a thing that is not there is no error
+    with pytest.raises(ClientError) as gone:
+        control.describe_thing(thingName="lamp-3")
+    assert code_of(gone) == (404, "ResourceNotFoundException")
+    removed = control.describe_job_execution(thingName="lamp-3", jobId="dim")["execution"]
+    assert removed["status"] == "REMOVED"
+    assert control.list_things_in_thing_group(thingGroupName="hall")["things"] == ["lamp-1"]
+    (parent,) = native_jobs(tenant, "dim", "iot.fleet")
+    with tenant.client() as c:
+        assert get_job(c, parent["id"])["status"] == "in_progress"  # lamp-1 is still running
+    control.delete_thing(thingName="lamp-1")
+    device.update_job_execution(thingName="lamp-1", jobId="dim", status="SUCCEEDED")
+    with tenant.client() as c:
+        assert get_job(c, parent["id"])["status"] == "completed"  # judged as the report ended
+    details = control.describe_job(jobId="dim")["job"]["jobProcessDetails"]
+    assert (details["numberOfSucceededThings"], details["numberOfRemovedThings"]) == (1, 1)
+
+    # A group goes with its memberships; its things stay.
+    with pytest.raises(ClientError) as group_version:
+        control.delete_thing_group(thingGroupName="hall", expectedVersion=5)
+    assert code_of(group_version) == (409, "VersionConflictException")
+    control.delete_thing_group(thingGroupName="hall")
+    control.delete_thing_group(thingGroupName="hall")
+    with pytest.raises(ClientError) as group_gone:
+        control.describe_thing_group(thingGroupName="hall")
+    assert code_of(group_gone) == (404, "ResourceNotFoundException")
+    assert control.describe_thing(thingName="lamp-2")["thingName"] == "lamp-2"
+
+    viewer = aws_client(tenant, "iot", sigv4_key(tenant, "viewer"))
+    with pytest.raises(ClientError) as read_only:
+        viewer.delete_thing(thingName="lamp-2")
+    assert code_of(read_only) == (403, "AccessDeniedException")
+    with pytest.raises(ClientError) as read_only_update:
+        viewer.update_thing(thingName="lamp-2", attributePayload={"attributes": {}})
+    assert code_of(read_only_update) == (403, "AccessDeniedException")
+
+
+def released(device: BaseClient, things: list[str]) -> list[str]:
+    return [t for t in things if device.get_pending_job_executions(thingName=t)["queuedJobs"]]
+
+
+def test_update_job_changes_rollout_abort_timeout_and_retries(tenant: Tenant) -> None:
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    device = aws_client(tenant, "iot-jobs-data", sigv4_key(tenant, "worker"))
+    things = [f"fan-{i}" for i in range(6)]
+    for name in things:
+        control.create_thing(thingName=name)
+    control.create_job(
+        jobId="slow",
+        targets=[thing_arn(t) for t in things],
+        jobExecutionsRolloutConfig={"maximumPerMinute": 1},
+    )
+    assert released(device, things) == ["fan-0"]  # the next one only in a minute
+
+    control.update_job(
+        jobId="slow",
+        description="faster",
+        jobExecutionsRolloutConfig={"maximumPerMinute": 600},
+        abortConfig=abort_on("FAILED", 50, 2),
+        timeoutConfig={"inProgressTimeoutInMinutes": 30},
+    )
+    wait_until(lambda: released(device, things) == things, timeout_s=5)
+    job = control.describe_job(jobId="slow")["job"]
+    assert job["description"] == "faster"
+    assert job["jobExecutionsRolloutConfig"] == {"maximumPerMinute": 600}
+    assert job["abortConfig"] == abort_on("FAILED", 50, 2)
+    assert job["timeoutConfig"] == {"inProgressTimeoutInMinutes": 30}
+    assert {j["timeout_s"] for j in native_jobs(tenant, "slow", "iot.job")} == {1800}
+
+    # The new abort criteria judge the executions that end from now on.
+    ran = run_devices(device, things, fail={"fan-0", "fan-1"}, idle_s=1.0)
+    assert ran == things[:2]
+    job = control.describe_job(jobId="slow")["job"]
+    assert (job["status"], job["reasonCode"]) == ("CANCELED", "ABORTED")
+    assert job["jobProcessDetails"]["numberOfCanceledThings"] == 4
+    with pytest.raises(ClientError) as ended:
+        control.update_job(jobId="slow", description="too late")
+    assert code_of(ended) == (400, "InvalidRequestException")
+
+    control.create_job(jobId="retried", targets=[thing_arn("fan-0")])
+    control.update_job(
+        jobId="retried",
+        jobExecutionsRetryConfig={
+            "criteriaList": [{"failureType": "FAILED", "numberOfRetries": 2}]
+        },
+    )
+    assert [j["max_attempts"] for j in native_jobs(tenant, "retried", "iot.job")] == [3]
+    with pytest.raises(ClientError) as presigned:
+        control.update_job(
+            jobId="retried",
+            presignedUrlConfig={"roleArn": "arn:aws:iam::123456789012:role/s3", "expiresInSec": 60},
+        )
+    assert code_of(presigned) == (400, "InvalidRequestException")
+    assert "presigned" in presigned.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as unknown:
+        control.update_job(jobId="no-such-job", description="x")
+    assert code_of(unknown) == (404, "ResourceNotFoundException")
+    viewer = aws_client(tenant, "iot", sigv4_key(tenant, "viewer"))
+    with pytest.raises(ClientError) as denied:
+        viewer.update_job(jobId="retried", description="x")
+    assert code_of(denied) == (403, "AccessDeniedException")
+
+
+def test_delete_job_execution(tenant: Tenant) -> None:
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    device = aws_client(tenant, "iot-jobs-data", sigv4_key(tenant, "worker"))
+    for name in ("door-a", "door-b", "door-c"):
+        control.create_thing(thingName=name)
+    control.create_job(jobId="lock", targets=[thing_arn(t) for t in ("door-a", "door-b", "door-c")])
+    device.update_job_execution(thingName="door-a", jobId="lock", status="SUCCEEDED")
+    device.update_job_execution(thingName="door-b", jobId="lock", status="IN_PROGRESS")
+
+    with pytest.raises(ClientError) as running:
+        control.delete_job_execution(thingName="door-b", jobId="lock", executionNumber=1)
+    assert code_of(running) == (409, "InvalidStateTransitionException")
+    with pytest.raises(ClientError) as queued:
+        control.delete_job_execution(thingName="door-c", jobId="lock", executionNumber=1)
+    assert code_of(queued) == (409, "InvalidStateTransitionException")
+    with pytest.raises(ClientError) as no_such:
+        control.delete_job_execution(thingName="door-a", jobId="lock", executionNumber=9)
+    assert code_of(no_such) == (404, "ResourceNotFoundException")
+
+    control.delete_job_execution(thingName="door-a", jobId="lock", executionNumber=1)
+    details = control.describe_job(jobId="lock")["job"]["jobProcessDetails"]
+    assert details["numberOfSucceededThings"] == 0
+    assert (details["numberOfInProgressThings"], details["numberOfQueuedThings"]) == (1, 1)
+    per_thing = control.list_job_executions_for_job(jobId="lock")["executionSummaries"]
+    assert sorted(s["thingArn"].rsplit("/", 1)[1] for s in per_thing) == ["door-b", "door-c"]
+    with pytest.raises(ClientError) as deleted:
+        control.describe_job_execution(thingName="door-a", jobId="lock")
+    assert code_of(deleted) == (404, "ResourceNotFoundException")
+
+    # With force, one in progress goes too: its device can no longer report on it.
+    control.delete_job_execution(thingName="door-b", jobId="lock", executionNumber=1, force=True)
+    with pytest.raises(ClientError) as orphan:
+        device.update_job_execution(thingName="door-b", jobId="lock", status="SUCCEEDED")
+    assert code_of(orphan) == (404, "ResourceNotFoundException")
+    control.cancel_job_execution(thingName="door-c", jobId="lock")
+    job = control.describe_job(jobId="lock")["job"]
+    assert job["status"] == "COMPLETED"
+    assert job["jobProcessDetails"]["numberOfCanceledThings"] == 1
+    assert job["jobProcessDetails"]["numberOfInProgressThings"] == 0
+
+    # A job made for one thing through the native API keeps its executions there.
+    with tenant.client() as c:
+        native = create_job(c, targets=["door-a"])
+    with pytest.raises(ClientError) as not_fleet:
+        control.delete_job_execution(thingName="door-a", jobId=native["id"], executionNumber=1)
+    assert code_of(not_fleet) == (400, "InvalidRequestException")
+
+
+def test_a_start_on_a_stale_version_is_refused_by_its_one_write(tenant: Tenant) -> None:
+    """Devices race to start one queued execution, each naming the version they read: one
+    wins, and every other start is refused as a version conflict by the conditional write
+    itself (a check read before the write would let a device that read in time through to a
+    claim that then fails otherwise, or to a lost update)."""
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    control.create_thing(thingName="racer")
+    control.create_job(jobId="race", targets=[thing_arn("racer")])
+    key = sigv4_key(tenant, "worker")
+    devices = [aws_client(tenant, "iot-jobs-data", key) for _ in range(RACERS)]
+    version = devices[0].describe_job_execution(thingName="racer", jobId="race")["execution"][
+        "versionNumber"
+    ]
+    gate = threading.Barrier(RACERS)
+
+    def start(device: BaseClient) -> str:
+        gate.wait()
+        try:
+            device.update_job_execution(
+                thingName="racer", jobId="race", status="IN_PROGRESS", expectedVersion=version
+            )
+        except ClientError as exc:
+            return str(exc.response["Error"]["Code"])
+        return "started"
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = sorted(pool.map(start, devices))
+    assert outcomes == ["VersionConflictException"] * (RACERS - 1) + ["started"], outcomes
+    now = devices[0].describe_job_execution(thingName="racer", jobId="race")["execution"]
+    assert (now["status"], now["versionNumber"]) == ("IN_PROGRESS", version + 1)
+
+
+def test_a_native_cancel_of_a_child_is_judged_at_once(tenant: Tenant) -> None:
+    """Cancelling a fleet job's child through the native API ends the fleet job as soon as
+    it is its last: nobody reads the job on the control plane first."""
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    device = aws_client(tenant, "iot-jobs-data", sigv4_key(tenant, "worker"))
+    for name in ("tap-1", "tap-2"):
+        control.create_thing(thingName=name)
+    control.create_job(jobId="taps", targets=[thing_arn("tap-1"), thing_arn("tap-2")])
+    device.update_job_execution(thingName="tap-1", jobId="taps", status="SUCCEEDED")
+    (parent,) = native_jobs(tenant, "taps", "iot.fleet")
+    (queued,) = [j for j in native_jobs(tenant, "taps", "iot.job") if j["status"] == "queued"]
+    with tenant.client() as c:
+        assert get_job(c, parent["id"])["status"] == "in_progress"
+        r = c.post(f"/v1/jobs/{queued['id']}/cancel", json={"reason": "not needed"})
+        assert r.status_code == 202, r.text
+        assert get_job(c, parent["id"])["status"] == "completed"
+
+
+def test_a_continuous_job_reaches_things_that_join_its_group_later(tenant: Tenant) -> None:
+    control = aws_client(tenant, "iot", sigv4_key(tenant))
+    device = aws_client(tenant, "iot-jobs-data", sigv4_key(tenant, "worker"))
+    for name in ("belt-1", "belt-2", "belt-3"):
+        control.create_thing(thingName=name)
+    control.create_thing_group(thingGroupName="line")
+    control.add_thing_to_thing_group(thingGroupName="line", thingName="belt-1")
+    group_arn = control.describe_thing_group(thingGroupName="line")["thingGroupArn"]
+    control.create_job(jobId="oil", targets=[group_arn], targetSelection="CONTINUOUS")
+    control.create_job(jobId="once", targets=[group_arn])  # a snapshot: belt-1 alone
+
+    def pending(thing: str) -> list[str]:
+        queued = device.get_pending_job_executions(thingName=thing)["queuedJobs"]
+        return sorted(j["jobId"] for j in queued)
+
+    assert pending("belt-1") == ["oil", "once"]
+    control.add_thing_to_thing_group(thingGroupName="line", thingName="belt-2")
+    control.add_thing_to_thing_group(thingGroupName="line", thingName="belt-2")  # no second one
+    assert pending("belt-2") == ["oil"]
+    for thing in ("belt-1", "belt-2"):
+        device.update_job_execution(thingName=thing, jobId="oil", status="SUCCEEDED")
+    job = control.describe_job(jobId="oil")["job"]
+    assert (job["targetSelection"], job["status"]) == ("CONTINUOUS", "IN_PROGRESS")
+    assert job["jobProcessDetails"]["numberOfSucceededThings"] == 2
+
+    # A thing that leaves the group keeps its execution (AWS does not cancel it).
+    control.add_thing_to_thing_group(thingGroupName="line", thingName="belt-3")
+    control.remove_thing_from_thing_group(thingGroupName="line", thingName="belt-3")
+    assert pending("belt-3") == ["oil"]
+    control.cancel_job(jobId="oil")
+    job = control.describe_job(jobId="oil")["job"]
+    assert job["status"] == "CANCELED"
+    assert job["jobProcessDetails"]["numberOfCanceledThings"] == 1
+    control.add_thing_to_thing_group(thingGroupName="line", thingName="belt-3")
+    assert pending("belt-3") == []  # a canceled job reaches no one new
+    with pytest.raises(ClientError) as unknown:
+        control.create_job(jobId="bad", targets=[group_arn], targetSelection="SOMETIMES")
+    assert code_of(unknown) == (400, "InvalidRequestException")

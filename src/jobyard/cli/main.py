@@ -124,6 +124,14 @@ CorsOrigins = Annotated[
         "(env JOBYARD_CORS_ORIGINS). Default: none.",
     ),
 ]
+FinchRefreshes = Annotated[
+    int | None,
+    typer.Option(
+        min=0,
+        help="Finch face: forced data_sync_all jobs per connection an hour; 0: none "
+        "(env JOBYARD_FINCH_REFRESHES_PER_HOUR). Default: 1.",
+    ),
+]
 
 
 async def _prepare(settings: Settings) -> Bootstrap:
@@ -160,6 +168,7 @@ def serve(
     max_tails_per_key: MaxTails = None,
     max_polls_per_key: MaxPolls = None,
     cors_origins: CorsOrigins = None,
+    finch_refreshes_per_hour: FinchRefreshes = None,
 ) -> None:
     """Run the server (migrates the database first)."""
     import uvicorn
@@ -178,6 +187,11 @@ def serve(
             tails=max_tails_per_key,
             polls=max_polls_per_key,
             cors=cors_origins,
+        )
+        settings.finch_refreshes_per_hour = cli_settings.whole_limit(
+            finch_refreshes_per_hour,
+            "JOBYARD_FINCH_REFRESHES_PER_HOUR",
+            settings.finch_refreshes_per_hour,
         )
     except ValueError as exc:
         console.print(f"[red]cannot start:[/red] {exc}")

@@ -133,6 +133,7 @@ class ClaimRequest:
     all_queues: bool = False  # claim from any queue (`queues` is then ignored): a thing's pull
     job_ids: list[str] | None = None  # only executions of these jobs
     status_details: dict[str, str] | None = None  # written onto what is claimed
+    expected_version: int | None = None  # claim only an execution still at this version
 
 
 @dataclass(slots=True)

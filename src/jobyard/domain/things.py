@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from jobyard.domain.entities import Execution
+from jobyard.domain.errors import InvalidInput
 from jobyard.domain.states import ExecutionStatus
 
 
@@ -99,6 +100,7 @@ class NewFleetJob:
     abort: list[AbortCriterion] = field(default_factory=list)
     retries: int = 0  # extra attempts for a failed or timed-out execution
     retry_criteria: list[dict[str, Any]] = field(default_factory=list)
+    continuous: bool = False  # things that join a target group later get the job too
 
 
 @dataclass(slots=True)
@@ -120,7 +122,50 @@ class FleetJob:
     comment: str | None = None
     completed_at: datetime | None = None
     document: dict[str, Any] | None = None
+    continuous: bool = False
     counts: dict[ExecutionStatus, int] = field(default_factory=dict)
+
+    @property
+    def retries(self) -> int:
+        """Extra attempts: the most retries any criterion asks for."""
+        return max((int(c.get("numberOfRetries", 0)) for c in self.retry_criteria), default=0)
+
+
+@dataclass(slots=True)
+class ThingChanges:
+    """An update of a thing: its attributes (replaced, or merged into the current ones, where
+    an empty value removes a name) and its type; `expected_version` a condition of the write."""
+
+    attributes: dict[str, str] | None = None
+    merge: bool = False
+    thing_type: str | None = None
+    remove_thing_type: bool = False
+    expected_version: int | None = None
+    max_attributes: int | None = None
+
+    def apply(self, current: dict[str, str]) -> dict[str, str]:
+        """The attributes after the change; InvalidInput when they would be too many."""
+        if self.attributes is None:
+            return current
+        merged = {**current, **self.attributes} if self.merge else dict(self.attributes)
+        out = {k: v for k, v in merged.items() if v != ""}
+        if self.max_attributes is not None and len(out) > self.max_attributes:
+            raise InvalidInput(f"at most {self.max_attributes} attributes", field="attributes")
+        return out
+
+
+@dataclass(slots=True)
+class FleetChanges:
+    """An update of an in-progress fleet job; None leaves a setting as it is. The rollout rate
+    reschedules the children not yet released; the timeout and retries apply to the children
+    whose execution has not started (timeout) or not ended (retries)."""
+
+    description: str | None = None
+    rollout_per_minute: int | None = None
+    abort: list[AbortCriterion] | None = None
+    timeout_minutes: int | None = None
+    retries: int | None = None
+    retry_criteria: list[dict[str, Any]] | None = None
 
 
 @dataclass(slots=True)

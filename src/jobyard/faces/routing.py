@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from jobyard.domain.errors import JobyardError
+from jobyard.domain.errors import JobyardError, NotFound
 
 FaceError = JobyardError | RequestValidationError | HTTPException
 Render = Callable[[Request, FaceError], Response]
@@ -36,3 +36,30 @@ def face_route(render: Render) -> type[APIRoute]:
             return handle
 
     return FaceRoute
+
+
+NOT_SERVED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def answer_the_rest(router: APIRouter, *served: APIRouter | tuple[str, APIRouter]) -> None:
+    """Route every other path under `router`'s prefix to the face's own errors: 405 with
+    `Allow` when one of the `served` routers (whose paths sit below that prefix, or below
+    the sub-prefix given with it) has the path for other methods, else 404. Call it after
+    including them; `router`'s `route_class` must be the face's."""
+    mounted = [s if isinstance(s, tuple) else ("", s) for s in served]
+    routes = [(p, r) for p, s in mounted for r in s.routes if isinstance(r, APIRoute)]
+
+    @router.api_route("/{rest:path}", methods=NOT_SERVED_METHODS, include_in_schema=False)
+    async def not_served(rest: str) -> Response:
+        path = "/" + rest
+        allowed = sorted(
+            {
+                m
+                for prefix, r in routes
+                if path.startswith(prefix) and r.path_regex.match(path.removeprefix(prefix))
+                for m in r.methods or ()
+            }
+        )
+        if allowed:
+            raise HTTPException(405, "method not allowed", headers={"Allow": ", ".join(allowed)})
+        raise NotFound("no such endpoint")

@@ -4,21 +4,30 @@ A fleet job is a parent job that runs nothing, with one child job per thing (`ta
 thing, so the child's executions are the thing's). The parent's status is derived: in progress
 until every child has ended, then completed; canceled when canceled (by a user, or by an abort
 criterion). A rollout rate staggers the children's start times, so no more than that many are
-released per minute. Abort criteria and completion are judged each time an execution of a
-child ends, wherever it ends: a device's report, the native API, a cancel, or the sweeper's
-clock (the runtime adds `executions_ended` to the listeners of ended executions); and again
-whenever the job is read, which settles a job whose judgment was missed (a crash in between).
+released per minute. A continuous job also runs on the things that join a target group later,
+and is never completed (it may be canceled). Abort criteria and completion are judged each time
+an execution of a child ends, wherever it ends: a device's report, the native API, a cancel, or
+the sweeper's clock (the runtime adds `executions_ended` to the listeners of ended executions);
+and again whenever the job is read, which settles a job whose judgment was missed (a crash in
+between).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from jobyard.domain.entities import Execution, KillOrder, NewJob
 from jobyard.domain.errors import Conflict, InvalidInput, NotFound
 from jobyard.domain.states import TERMINAL_EXECUTION, ExecutionStatus
-from jobyard.domain.things import FleetJob, FleetStatus, NewFleetJob, ThingExecution
+from jobyard.domain.things import (
+    FleetChanges,
+    FleetJob,
+    FleetStatus,
+    NewFleetJob,
+    ThingExecution,
+)
 from jobyard.notify.protocol import Notifier, queue_topic
 from jobyard.service.auth import Principal
 from jobyard.service.executions import EndedListeners
@@ -34,8 +43,38 @@ JOB_LABEL = "iot.job"
 THING_LABEL = "iot.thing"
 MAX_THINGS = 1000
 ABORT_REASON = "ABORTED"
+MAX_ATTEMPTS = 11  # a first attempt and AWS's most retries (10)
 
 ES = ExecutionStatus
+
+
+def _child(
+    name: str,
+    thing: str,
+    document: dict[str, Any] | None,
+    due: datetime | None,
+    timeout_s: int | None,
+    retries: int,
+) -> NewJob:
+    """The child job that runs fleet job `name` on one thing."""
+    return NewJob(
+        type=JOB_TYPE,
+        queue=QUEUE,
+        document=document,
+        labels={JOB_LABEL: name, THING_LABEL: thing},
+        targets=[thing],
+        scheduled_at=due,
+        timeout_s=timeout_s,
+        max_attempts=1 + retries,
+        backoff_base_s=0.0,
+        backoff_max_s=0.0,
+    )
+
+
+def targets_group(fleet: FleetJob, group: str) -> bool:
+    """True when one of the job's targets is the thing group `group` (by its ARN's resource
+    part, whatever the region and account)."""
+    return any(t.rsplit(":", 1)[-1] == f"thinggroup/{group}" for t in fleet.targets)
 
 
 class FleetJobService:
@@ -78,7 +117,7 @@ class FleetJobService:
                 raise NotFound(f"thing group {group_name} not found")
             things += await self.store.thing_group_members(tenant, group, None, MAX_THINGS + 1)
         new.things = list(dict.fromkeys(things))
-        if not new.things:
+        if not new.things and not new.continuous:  # a continuous job waits for members
             raise InvalidInput("the targets name no thing", field="targets")
         if len(new.things) > MAX_THINGS:
             raise InvalidInput(f"at most {MAX_THINGS} things in one job", field="targets")
@@ -89,20 +128,7 @@ class FleetJobService:
             due = None
             if new.rollout_per_minute and i:
                 due = now + timedelta(seconds=i * 60.0 / new.rollout_per_minute)
-            children.append(
-                NewJob(
-                    type=JOB_TYPE,
-                    queue=QUEUE,
-                    document=new.document,
-                    labels={JOB_LABEL: new.name, THING_LABEL: thing},
-                    targets=[thing],
-                    scheduled_at=due,
-                    timeout_s=timeout_s,
-                    max_attempts=1 + new.retries,
-                    backoff_base_s=0.0,
-                    backoff_max_s=0.0,
-                )
-            )
+            children.append(_child(new.name, thing, new.document, due, timeout_s, new.retries))
         parent = NewJob(
             type=PARENT_TYPE,
             queue=PARENT_QUEUE,
@@ -114,6 +140,29 @@ class FleetJobService:
         fleet = await self.store.fleet_insert(tenant, principal.owner, new, parent, children)
         await self.notifier.publish({queue_topic(tenant, QUEUE)})
         return fleet
+
+    async def joining(self, tenant_id: str, group: str, thing: str) -> list[tuple[str, NewJob]]:
+        """The children a thing joining `group` gets: one of each continuous job in progress
+        that targets the group (the store adds only those the thing has not got yet)."""
+        return [
+            (
+                fleet.id,
+                _child(
+                    fleet.name,
+                    thing,
+                    fleet.document,
+                    None,
+                    fleet.timeout_minutes * 60 if fleet.timeout_minutes else None,
+                    fleet.retries,
+                ),
+            )
+            for fleet in await self.store.fleet_continuous(tenant_id)
+            if targets_group(fleet, group)
+        ]
+
+    async def released(self, tenant_id: str) -> None:
+        """New children are queued: wake the devices and workers waiting on the queue."""
+        await self.notifier.publish({queue_topic(tenant_id, QUEUE)})
 
     async def get(self, principal: Principal, name: str) -> FleetJob:
         principal.require(Op.JOB_READ)
@@ -150,7 +199,10 @@ class FleetJobService:
             await self._cancel(
                 tenant_id, fleet, actor, False, ABORT_REASON, "abort criteria were met"
             )
-        elif sum(n for s, n in fleet.counts.items() if s not in TERMINAL_EXECUTION) == 0:
+        elif (
+            not fleet.continuous
+            and sum(n for s, n in fleet.counts.items() if s not in TERMINAL_EXECUTION) == 0
+        ):
             await self.store.fleet_set_status(tenant_id, fleet.id, FleetStatus.COMPLETED)
         else:
             return fleet
@@ -209,6 +261,24 @@ class FleetJobService:
                 await self.store.job_cancel(tenant_id, te.execution.job_id, order)
             except (Conflict, NotFound):
                 continue  # it ended meanwhile
+
+    async def update(self, principal: Principal, name: str, changes: FleetChanges) -> FleetJob:
+        """Change an in-progress job's settings: they take effect for the executions not yet
+        released (rollout rate), started (timeout) or ended (retries); the abort criteria are
+        judged again at once, over the counts as they stand."""
+        fleet = await self.get(principal, name)
+        await may_change(self.store, principal, fleet.id, Op.JOB_CANCEL)
+        if changes.retries is not None and changes.retries + 1 > MAX_ATTEMPTS:
+            raise InvalidInput(f"at most {MAX_ATTEMPTS - 1} retries", field="numberOfRetries")
+        if fleet.status is not FleetStatus.IN_PROGRESS or not await self.store.fleet_update(
+            principal.tenant_id, fleet.id, changes
+        ):
+            raise InvalidInput(
+                f"job {name} is {fleet.status.value.upper()}: only a job in progress may be "
+                "updated",
+                field="jobId",
+            )
+        return await self.get(principal, name)
 
     async def delete(self, principal: Principal, name: str, force: bool) -> None:
         fleet = await self.get(principal, name)

@@ -12,10 +12,11 @@ from jobyard.domain.entities import Execution, Job, KillOrder, NewJob
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.filters import MAX_PAGE, JobFilter
 from jobyard.domain.ids import is_id
-from jobyard.domain.states import JobStatus
+from jobyard.domain.states import TERMINAL_EXECUTION, JobStatus
 from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
+from jobyard.service.executions import EndedListeners
 from jobyard.service.ownership import may_change
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
@@ -32,9 +33,12 @@ def request_hash(new: NewJob) -> str:
 
 
 class JobService:
-    def __init__(self, store: Store, notifier: Notifier) -> None:
+    def __init__(
+        self, store: Store, notifier: Notifier, ended: EndedListeners | None = None
+    ) -> None:
         self.store = store
         self.notifier = notifier
+        self.ended = ended if ended is not None else EndedListeners()
 
     async def create(self, principal: Principal, new_jobs: list[NewJob]) -> list[tuple[Job, bool]]:
         """Create jobs in one transaction; answers each with True when it is new."""
@@ -126,9 +130,12 @@ class JobService:
             requested_at=now, requested_by=principal.key_id, force=force, reason=reason
         )
         job = await self.store.job_cancel(principal.tenant_id, job_id, order)
-        holder = job.latest_execution.worker_id if job.latest_execution else None
+        latest = job.latest_execution
+        holder = latest.worker_id if latest else None
         if job.status is JobStatus.CANCELING and holder:
             await self.notifier.publish({kill_topic(job.tenant_id, holder)})  # wake its poll
+        if latest is not None and latest.status in TERMINAL_EXECUTION:
+            await self.ended.notify([latest])  # canceled at once: whoever follows it hears now
         return job
 
     async def retry(self, principal: Principal, job_id: str) -> Job:

@@ -39,6 +39,7 @@ class Settings:
     max_tails_per_key: int = limits.MAX_TAILS_PER_KEY
     max_polls_per_key: int = limits.MAX_POLLS_PER_KEY
     cors_origins: tuple[str, ...] = ()  # browser origins allowed to call; none by default
+    finch_refreshes_per_hour: int = 1  # Finch face: forced data syncs per connection an hour
 
 
 @dataclass
@@ -65,8 +66,8 @@ class Jobyard:
         self.secret_box = SecretBox(self.server_key.key)
         self.signer = UrlSigner(self.store, self.secret_box)
         self.auth = AuthService(self.store, self.secret_box)
-        self.jobs = JobService(self.store, self.notifier)
         self.ended = EndedListeners()
+        self.jobs = JobService(self.store, self.notifier, self.ended)
         self.executions = ExecutionService(self.store, self.notifier, self.ended)
         FleetJobService(self.store, self.notifier).listen(self.ended)
         self.tenants = TenantService(self.store, self.auth)

@@ -89,6 +89,7 @@ class ThingJobService:
         lease_s: int | None,
         details: dict[str, str] | None,
         job_id: str | None = None,
+        expected_version: int | None = None,
     ) -> ThingExecution | None:
         req = ClaimRequest(
             queues=list(principal.queues or []),
@@ -99,6 +100,7 @@ class ThingJobService:
             lease_s=lease_s or NO_STEP_TIMEOUT_S,
             holder=principal.owner,
             status_details=details,
+            expected_version=expected_version,
         )
         claimed = await self.store.execution_claim(principal.tenant_id, req)
         if not claimed:
@@ -153,10 +155,11 @@ class ThingJobService:
         self, principal: Principal, thing: str, job_name: str, report: Report
     ) -> ThingExecution:
         """Apply a device's report. A queued execution reported on is started first (so a
-        device may go from queued straight to an outcome): two writes, each conditional; a
-        failure between them leaves the execution in progress, its lease running out (see
-        docs/faces/iot.md). An outcome reaches the fleet job through the execution service's
-        listeners of ended executions."""
+        device may go from queued straight to an outcome): two writes, each conditional (the
+        start on the version the device expects, if it names one); a failure between them
+        leaves the execution in progress, its lease running out (see docs/faces/iot.md). An
+        outcome reaches the fleet job through the execution service's listeners of ended
+        executions."""
         self._device(principal, thing)
         if report.status not in DEVICE_REPORTABLE:
             raise Conflict(
@@ -168,16 +171,11 @@ class ThingJobService:
         ex = te.execution
         expected = report.expected_version
         if ex.status is ES.QUEUED:
-            if expected is not None and expected != ex.version:
-                raise Conflict(
-                    f"version mismatch: expected {expected}, current {ex.version}",
-                    reason="version_mismatch",
-                    execution=ex,
-                )
             started = await self._claim(
-                principal, thing, lease_s, report.status_details, job_id=ex.job_id
+                principal, thing, lease_s, report.status_details, ex.job_id, expected
             )
             if started is None:
+                await self._not_started(principal, thing, te, expected)
                 raise Conflict("the execution cannot start now", reason="invalid_transition")
             if report.status is ES.IN_PROGRESS:
                 return started
@@ -196,6 +194,27 @@ class ThingJobService:
         assert outcome.execution is not None
         te.execution = outcome.execution
         return te
+
+    async def _not_started(
+        self, principal: Principal, thing: str, te: ThingExecution, expected: int | None
+    ) -> None:
+        """Say why a start missed: raises when the execution moved on from the version the
+        device expected, or ended meanwhile (it is read again, after the write that missed)."""
+        ex = te.execution
+        found = await self.store.thing_executions(
+            principal.tenant_id, thing, job_name=te.job_name, execution_number=ex.execution_number
+        )
+        if not found:
+            raise NotFound(f"no execution of job {te.job_name} on thing {thing}")
+        current = found[-1].execution
+        if expected is not None and current.version != expected:
+            raise Conflict(
+                f"version mismatch: expected {expected}, current {current.version}",
+                reason="version_mismatch",
+                execution=current,
+            )
+        if current.status in TERMINAL_EXECUTION:
+            raise Conflict(f"execution is already {current.status.value}", reason="terminal_state")
 
     async def history(
         self, principal: Principal, thing: str, status: ES | None, job_name: str | None, limit: int
@@ -236,3 +255,28 @@ class ThingJobService:
         )
         if te.fleet_id is not None:
             await self.fleets.execution_ended(principal, te.job_name)
+
+    async def delete(
+        self,
+        principal: Principal,
+        thing: str,
+        job_name: str,
+        execution_number: int,
+        force: bool,
+    ) -> None:
+        """Delete one execution of a fleet job on the thing: an ended one, or with `force` one
+        in any status (its device can no longer report on it). Deleting the latest takes the
+        thing out of the job's counts, judged at once."""
+        te = await self.describe(principal, thing, job_name, execution_number, device=False)
+        if te.fleet_id is None:
+            raise InvalidInput(
+                f"job {job_name} was made for one thing through the native API: it is not a "
+                "fleet job, and its executions are kept there",
+                field="jobId",
+            )
+        ex = te.execution
+        await may_change(self.store, principal, ex.job_id, Op.JOB_CANCEL)
+        await self.store.fleet_execution_delete(
+            principal.tenant_id, ex.job_id, execution_number, force
+        )
+        await self.fleets.execution_ended(principal, te.job_name)

@@ -86,6 +86,8 @@ class ExecutionQueries(JobQueries):
             conds.append(executions.c.type.in_(req.types))
         if req.targets is not None:
             conds.append(executions.c.target.in_(req.targets))
+        if req.expected_version is not None:
+            conds.append(executions.c.version == req.expected_version)
         picked = (
             sa.select(executions.c.job_id, executions.c.execution_number)
             .where(*conds)

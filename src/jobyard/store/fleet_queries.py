@@ -1,4 +1,4 @@
-"""Things, thing groups and fleet jobs: the registry a fleet job targets, and the fleet jobs.
+"""Fleet jobs, and the executions of things (the registry itself is in `thing_queries.py`).
 
 A fleet job is written in one transaction: its parent job (which runs nothing: its own
 execution is removed at once), one child job per thing, and the `fleet_jobs` row that names it.
@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jobyard.domain.entities import NewJob
 from jobyard.domain.errors import Conflict
-from jobyard.domain.ids import is_id, new_id
+from jobyard.domain.ids import is_id
 from jobyard.domain.states import ExecutionStatus, JobStatus
 from jobyard.domain.things import (
     AbortCriterion,
@@ -23,57 +23,14 @@ from jobyard.domain.things import (
     FleetJob,
     FleetStatus,
     NewFleetJob,
-    Thing,
     ThingExecution,
-    ThingGroup,
 )
 from jobyard.store import rows
-from jobyard.store.job_queries import JobQueries
-from jobyard.store.tables import (
-    executions,
-    fleet_jobs,
-    iot_thing_group_members,
-    iot_thing_groups,
-    iot_things,
-    jobs,
-)
+from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out
+from jobyard.store.tables import executions, fleet_jobs, jobs
 
 ES = ExecutionStatus
-
-
-def _thing(r: Any) -> Thing:
-    return Thing(
-        id=str(r["id"]),
-        tenant_id=str(r["tenant_id"]),
-        name=r["name"],
-        attributes=r["attributes"] or {},
-        version=r["version"],
-        created_at=r["created_at"],
-        thing_type=r["thing_type"],
-    )
-
-
-def _group(r: Any) -> ThingGroup:
-    return ThingGroup(
-        id=str(r["id"]),
-        tenant_id=str(r["tenant_id"]),
-        name=r["name"],
-        attributes=r["attributes"] or {},
-        version=r["version"],
-        created_at=r["created_at"],
-        description=r["description"],
-    )
-
-
-def _criteria_out(criteria: list[AbortCriterion]) -> list[dict[str, Any]]:
-    return [
-        {
-            "failure_type": c.failure_type.value,
-            "threshold": c.threshold_percentage,
-            "min_executed": c.min_executed,
-        }
-        for c in criteria
-    ]
+SNAPSHOT, CONTINUOUS = "SNAPSHOT", "CONTINUOUS"
 
 
 def _criteria_in(raw: Any) -> list[AbortCriterion]:
@@ -102,111 +59,11 @@ def _fleet(r: Any, document: Any = None) -> FleetJob:
         comment=r["comment"],
         completed_at=r["completed_at"],
         document=document,
+        continuous=r["target_selection"] == CONTINUOUS,
     )
 
 
-class FleetQueries(JobQueries):
-    # things and thing groups: both a named registry row of the tenant -----------------------
-    async def _named_insert(
-        self, table: sa.Table, values: dict[str, Any], taken: Conflict
-    ) -> sa.RowMapping:
-        """Insert one named row of the tenant; `taken` when the name is."""
-        row = {"id": new_id(), "version": 1, "created_at": self._now(), **values}
-        try:
-            async with self._write() as conn:
-                result = await conn.execute(sa.insert(table).values(**row).returning(table))
-                inserted: sa.RowMapping = result.mappings().one()
-                return inserted
-        except IntegrityError:
-            raise taken from None
-
-    async def _named_get(self, table: sa.Table, tenant_id: str, name: str) -> sa.RowMapping | None:
-        where = (table.c.tenant_id == tenant_id, table.c.name == name)
-        async with self._read() as conn:
-            return (await conn.execute(sa.select(table).where(*where))).mappings().first()
-
-    async def thing_create(
-        self, tenant_id: str, name: str, thing_type: str | None, attributes: dict[str, str]
-    ) -> Thing:
-        """A new thing; Conflict when the tenant has one of that name."""
-        values = {"tenant_id": tenant_id, "name": name, "thing_type": thing_type}
-        taken = Conflict("a thing with this name exists", field="thingName")
-        return _thing(
-            await self._named_insert(iot_things, {**values, "attributes": attributes}, taken)
-        )
-
-    async def thing_get(self, tenant_id: str, name: str) -> Thing | None:
-        r = await self._named_get(iot_things, tenant_id, name)
-        return _thing(r) if r else None
-
-    async def thing_list(self, tenant_id: str, after: str | None, limit: int) -> list[Thing]:
-        conds = [iot_things.c.tenant_id == tenant_id]
-        if after is not None:
-            conds.append(iot_things.c.name > after)
-        async with self._read() as conn:
-            result = await conn.execute(
-                sa.select(iot_things).where(*conds).order_by(iot_things.c.name).limit(limit)
-            )
-            return [_thing(r) for r in result.mappings()]
-
-    async def thing_group_create(
-        self, tenant_id: str, name: str, description: str | None, attributes: dict[str, str]
-    ) -> ThingGroup:
-        """A new thing group; Conflict when the tenant has one of that name."""
-        values = {"tenant_id": tenant_id, "name": name, "description": description}
-        taken = Conflict("a thing group with this name exists", field="thingGroupName")
-        row = await self._named_insert(
-            iot_thing_groups, {**values, "attributes": attributes}, taken
-        )
-        return _group(row)
-
-    async def thing_group_get(self, tenant_id: str, name: str) -> ThingGroup | None:
-        r = await self._named_get(iot_thing_groups, tenant_id, name)
-        return _group(r) if r else None
-
-    async def thing_group_add(self, tenant_id: str, group: ThingGroup, thing: Thing) -> None:
-        """Make `thing` a member of `group` (both of the tenant); a member already is one."""
-        async with self._write() as conn:
-            known = await conn.execute(
-                sa.select(iot_thing_group_members.c.thing_id).where(
-                    iot_thing_group_members.c.tenant_id == tenant_id,
-                    iot_thing_group_members.c.group_id == group.id,
-                    iot_thing_group_members.c.thing_id == thing.id,
-                )
-            )
-            if known.first() is None:
-                await conn.execute(
-                    sa.insert(iot_thing_group_members).values(
-                        group_id=group.id,
-                        thing_id=thing.id,
-                        tenant_id=tenant_id,
-                        added_at=self._now(),
-                    )
-                )
-
-    async def thing_group_members(
-        self, tenant_id: str, group: ThingGroup, after: str | None, limit: int
-    ) -> list[str]:
-        conds = [
-            iot_thing_group_members.c.tenant_id == tenant_id,
-            iot_thing_group_members.c.group_id == group.id,
-        ]
-        if after is not None:
-            conds.append(iot_things.c.name > after)
-        stmt = (
-            sa.select(iot_things.c.name)
-            .select_from(
-                iot_thing_group_members.join(
-                    iot_things, iot_things.c.id == iot_thing_group_members.c.thing_id
-                )
-            )
-            .where(*conds)
-            .order_by(iot_things.c.name)
-            .limit(limit)
-        )
-        async with self._read() as conn:
-            return [str(r.name) for r in await conn.execute(stmt)]
-
+class FleetQueries(FleetChangeQueries):
     # fleet jobs ----------------------------------------------------------------------------
     async def fleet_insert(
         self,
@@ -260,9 +117,10 @@ class FleetQueries(JobQueries):
                                 description=new.description,
                                 targets=new.targets,
                                 rollout_per_minute=new.rollout_per_minute,
-                                abort_criteria=_criteria_out(new.abort) or None,
+                                abort_criteria=criteria_out(new.abort) or None,
                                 retry_criteria=new.retry_criteria or None,
                                 timeout_minutes=new.timeout_minutes,
+                                target_selection=CONTINUOUS if new.continuous else SNAPSHOT,
                                 created_at=parent_job.created_at,  # one job, one birth time
                                 updated_at=now,
                             )
@@ -323,6 +181,22 @@ class FleetQueries(JobQueries):
                 sa.select(fleet_jobs).where(*conds).order_by(fleet_jobs.c.id.desc()).limit(limit)
             )
             return [_fleet(r) for r in result.mappings()]
+
+    async def fleet_continuous(self, tenant_id: str) -> list[FleetJob]:
+        """The tenant's continuous fleet jobs in progress (those a thing joining a group may
+        concern), with their documents."""
+        async with self._read() as conn:
+            result = await conn.execute(
+                sa.select(fleet_jobs, jobs.c.document)
+                .join(jobs, jobs.c.id == fleet_jobs.c.id)
+                .where(
+                    fleet_jobs.c.tenant_id == tenant_id,
+                    fleet_jobs.c.status == FleetStatus.IN_PROGRESS.value,
+                    fleet_jobs.c.target_selection == CONTINUOUS,
+                )
+                .order_by(fleet_jobs.c.id)
+            )
+            return [_fleet(r, r["document"]) for r in result.mappings()]
 
     async def fleet_counts(self, tenant_id: str, fleet_id: str) -> dict[ExecutionStatus, int]:
         async with self._read() as conn:

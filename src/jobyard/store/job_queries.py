@@ -187,6 +187,14 @@ class JobQueries(SqlStoreBase):
         return _job_and_latest(r) if r else None
 
     async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]:
+        conds = self._list_conditions(tenant_id, flt)
+        # Each job comes with its latest execution, as `job_get` answers it: one shape everywhere.
+        stmt = _job_with_latest().where(*conds).order_by(jobs.c.id.desc()).limit(flt.limit)
+        async with self._read() as conn:
+            return [_job_and_latest(r) for r in (await conn.execute(stmt)).mappings()]
+
+    def _list_conditions(self, tenant_id: str, flt: JobFilter) -> list[sa.ColumnElement[bool]]:
+        """The conditions of `flt` on the jobs table, the tenant's first."""
         conds: list[sa.ColumnElement[bool]] = [jobs.c.tenant_id == tenant_id]
         if flt.statuses:
             conds.append(jobs.c.status.in_([s.value for s in flt.statuses]))
@@ -214,10 +222,7 @@ class JobQueries(SqlStoreBase):
             conds.append(jobs.c[name] <= n)
         if flt.before_id:
             conds.append(jobs.c.id < flt.before_id)
-        # Each job comes with its latest execution, as `job_get` answers it: one shape everywhere.
-        stmt = _job_with_latest().where(*conds).order_by(jobs.c.id.desc()).limit(flt.limit)
-        async with self._read() as conn:
-            return [_job_and_latest(r) for r in (await conn.execute(stmt)).mappings()]
+        return conds
 
     async def execution_list(self, tenant_id: str, job_id: str) -> list[Execution]:
         stmt = (

@@ -29,13 +29,16 @@ from jobyard.domain.entities import (
     UpdateOutcome,
 )
 from jobyard.domain.exclusive import ExclusiveOutcome, ExclusiveRule
+from jobyard.domain.families import FamilyJob
 from jobyard.domain.filters import JobFilter
 from jobyard.domain.states import ExecutionStatus
 from jobyard.domain.things import (
+    FleetChanges,
     FleetJob,
     FleetStatus,
     NewFleetJob,
     Thing,
+    ThingChanges,
     ThingExecution,
     ThingGroup,
 )
@@ -103,6 +106,18 @@ class Store(Protocol):
 
     async def job_get(self, tenant_id: str, job_id: str) -> Job | None: ...
     async def job_list(self, tenant_id: str, flt: JobFilter) -> list[Job]: ...
+    async def job_list_family_totals(
+        self,
+        tenant_id: str,
+        flt: JobFilter,
+        *,
+        top_level_only: bool = False,
+        excluded_types: Sequence[str] = (),
+    ) -> list[FamilyJob]:
+        """Jobs as `job_list` finds them, each with its own counters plus its direct children's;
+        the counter bounds of `flt` apply to those totals. `top_level_only` keeps the jobs
+        without a parent; `excluded_types` leaves those types out."""
+
     async def job_cancel(
         self,
         tenant_id: str,
@@ -209,13 +224,41 @@ class Store(Protocol):
 
     async def thing_get(self, tenant_id: str, name: str) -> Thing | None: ...
     async def thing_list(self, tenant_id: str, after: str | None, limit: int) -> list[Thing]: ...
+    async def thing_update(self, tenant_id: str, name: str, changes: ThingChanges) -> Thing | None:
+        """One conditional write; None when the tenant has no such thing, Conflict (reason
+        `version_mismatch`) when `changes.expected_version` is not the current version."""
+
+    async def thing_delete(
+        self, tenant_id: str, name: str, expected_version: int | None
+    ) -> list[Execution]:
+        """Delete the thing and its memberships, ending its queued fleet executions `removed`
+        (answered); nothing for a thing the tenant does not have; Conflict on a version."""
+
     async def thing_group_create(
         self, tenant_id: str, name: str, description: str | None, attributes: dict[str, str]
     ) -> ThingGroup:
         """Raises Conflict when the tenant has a group of that name."""
 
     async def thing_group_get(self, tenant_id: str, name: str) -> ThingGroup | None: ...
-    async def thing_group_add(self, tenant_id: str, group: ThingGroup, thing: Thing) -> None: ...
+    async def thing_group_add(
+        self,
+        tenant_id: str,
+        group: ThingGroup,
+        thing: Thing,
+        children: Sequence[tuple[str, NewJob]] = (),
+    ) -> int:
+        """Make the thing a member and, at once, add each (fleet job id, child) to a fleet job
+        still in progress that has no child for it yet; answers how many were added."""
+
+    async def thing_group_remove(self, tenant_id: str, group: ThingGroup, thing: Thing) -> bool:
+        """False when the thing was not a member."""
+
+    async def thing_group_delete(
+        self, tenant_id: str, name: str, expected_version: int | None
+    ) -> bool:
+        """Delete the group and its memberships; False when the tenant has no such group;
+        Conflict (reason `version_mismatch`) on a version expected that is not the current."""
+
     async def thing_group_members(
         self, tenant_id: str, group: ThingGroup, after: str | None, limit: int
     ) -> list[str]: ...
@@ -238,6 +281,9 @@ class Store(Protocol):
         self, tenant_id: str, status: FleetStatus | None, after: str | None, limit: int
     ) -> list[FleetJob]: ...
     async def fleet_counts(self, tenant_id: str, fleet_id: str) -> dict[ExecutionStatus, int]: ...
+    async def fleet_continuous(self, tenant_id: str) -> list[FleetJob]:
+        """The tenant's continuous fleet jobs in progress."""
+
     async def fleet_set_status(
         self,
         tenant_id: str,
@@ -252,6 +298,16 @@ class Store(Protocol):
         in progress any more."""
 
     async def fleet_delete(self, tenant_id: str, fleet_id: str) -> None: ...
+    async def fleet_update(self, tenant_id: str, fleet_id: str, changes: FleetChanges) -> bool:
+        """Change an in-progress fleet job's settings, carried to the children they still
+        concern; False when it was not in progress any more."""
+
+    async def fleet_execution_delete(
+        self, tenant_id: str, job_id: str, execution_number: int, force: bool
+    ) -> Execution:
+        """Delete one execution of a fleet job's child (the child with it when it is the
+        latest): ended ones, or any with `force`. NotFound, or Conflict when it may not be."""
+
     async def thing_executions(
         self,
         tenant_id: str,

@@ -20,6 +20,7 @@ from jobyard.store.basiq_user_queries import BasiqUserQueries
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.exclusive_inserts import ExclusiveInserts
+from jobyard.store.family_queries import FamilyQueries
 from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
@@ -58,6 +59,7 @@ class SqliteStore(
     LogQueries,
     RecordErrorQueries,
     ExclusiveInserts,
+    FamilyQueries,
     FleetQueries,
     BasiqUserQueries,
 ):

@@ -257,6 +257,9 @@ fleet_jobs = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("completed_at", UtcDateTime, nullable=True),
+    # SNAPSHOT or CONTINUOUS (migration 0006): whether things joining a target group later
+    # get the job too
+    sa.Column("target_selection", sa.String(16), nullable=False, server_default="SNAPSHOT"),
     sa.UniqueConstraint("tenant_id", "name", name="uq_fleet_jobs_name"),
     sa.Index("ix_fleet_jobs_tenant", "tenant_id", "created_at"),
 )

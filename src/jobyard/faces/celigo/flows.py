@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from jobyard.api.deps import App
+from jobyard.api.schemas.fields import JsonObject, check_text
 from jobyard.domain.entities import NewJob
 from jobyard.domain.errors import JobyardError
 from jobyard.faces.celigo.auth import Celigo
@@ -22,7 +23,10 @@ from jobyard.faces.celigo.errors import CeligoRoute
 from jobyard.faces.celigo.ids import ID_LABELS, QUEUE
 
 router = APIRouter(route_class=CeligoRoute)
-ResourceId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+# Both databases must keep what is sent: no NUL characters, no lone surrogates.
+ResourceId = Annotated[
+    str, StringConstraints(min_length=1, max_length=200), AfterValidator(check_text)
+]
 
 
 class FlowRunIn(BaseModel):
@@ -31,7 +35,7 @@ class FlowRunIn(BaseModel):
     integration_id: ResourceId | None = Field(default=None, alias="_integrationId")
     export_ids: list[ResourceId] = Field(default_factory=list, alias="_exportIds", max_length=100)
     import_ids: list[ResourceId] = Field(default_factory=list, alias="_importIds", max_length=100)
-    export: dict[str, Any] | None = None
+    export: JsonObject | None = None
 
 
 def _job(kind: str, labels: dict[str, str], params: dict[str, Any], parent: str | None) -> NewJob:

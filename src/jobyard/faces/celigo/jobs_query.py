@@ -2,6 +2,9 @@
 
 Lists may be sent as `name=a&name=b`, `name[]=a` or `name[0]=a&name[1]=b` (integrator.io's own
 UI sends the last form). Times are ISO 8601, a plain date, or epoch milliseconds.
+
+Without `type` or `type_in`, integrator.io lists parent jobs (flow runs): here the jobs that have
+no parent and are not of a child type. With `_flowJobId` and no type, the flow job's children.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import UTC, date, datetime
 
 from starlette.datastructures import QueryParams
 
+from jobyard.api.schemas.fields import utc_time
 from jobyard.domain.errors import InvalidQuery
 from jobyard.domain.states import JobStatus
 from jobyard.faces.celigo.ids import CHILD_TYPES, ID_LABELS
@@ -19,6 +23,7 @@ from jobyard.faces.celigo.statuses import FROM_CELIGO, RETRIABLE
 
 MAX_RESULTS = 1001
 MAX_IN = 100
+MAX_VALUE = 1000  # characters of one value; ids and names are far shorter
 
 COUNTERS = {
     "numSuccess": "num_success",
@@ -42,9 +47,12 @@ _KEY = re.compile(r"^([A-Za-z_]+)(?:\[\d{0,4}\])?$")
 @dataclass(slots=True)
 class JobsQuery:
     """One listing: `label_sets` are alternatives (one per `_flowId_in` value), the rest ANDed.
-    `statuses` None means any; an empty set matches nothing."""
+    `statuses` None means any; an empty set matches nothing. `parents_only`: jobs without a
+    parent, of no child type. Counter bounds apply to a job's own counters plus its children's,
+    as integrator.io shows a flow job's."""
 
     label_sets: list[dict[str, str]] = field(default_factory=lambda: [{}])
+    parents_only: bool = False
     parent_ids: list[str] = field(default_factory=list)
     types: list[str] = field(default_factory=list)
     statuses: frozenset[JobStatus] | None = None
@@ -58,22 +66,26 @@ class JobsQuery:
         return not self.label_sets or (self.statuses is not None and not self.statuses)
 
 
+def _digits(raw: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes superscripts, which `int` refuses."""
+    return raw.isascii() and raw.isdigit()
+
+
 def _time(name: str, raw: str) -> datetime:
     try:
-        if raw.isdigit():
-            return datetime.fromtimestamp(int(raw) / 1000, UTC)
+        if _digits(raw):
+            return utc_time(datetime.fromtimestamp(int(raw) / 1000, UTC))
         if len(raw) == 10:
             d = date.fromisoformat(raw)
             return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        t = datetime.fromisoformat(raw)
+        return utc_time(datetime.fromisoformat(raw))
     except (ValueError, OverflowError, OSError):
         message = f"{name} must be an ISO 8601 time or epoch milliseconds"
         raise InvalidQuery(message, field=name) from None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def _count(name: str, raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    if not _digits(raw) or len(raw) > 18:
         raise InvalidQuery(f"{name} must be a whole number", field=name)
     return int(raw)
 
@@ -82,6 +94,8 @@ def _collect(params: QueryParams) -> tuple[dict[str, str], dict[str, list[str]]]
     singles: dict[str, str] = {}
     lists: dict[str, list[str]] = {}
     for raw_key, value in params.multi_items():
+        if "\x00" in value or len(value) > MAX_VALUE:
+            raise InvalidQuery(f"{raw_key} is not a valid value", field=raw_key)
         m = _KEY.match(raw_key)
         key = m.group(1) if m else raw_key
         if key in LISTS:
@@ -159,6 +173,8 @@ def parse_jobs_query(params: QueryParams) -> JobsQuery:
         q.label_sets = []  # `type` and `type_in` share no type
     if "_flowJobId" in singles:
         q.parent_ids = [singles["_flowJobId"]]
+    elif not asked:
+        q.parents_only = True  # integrator.io lists parent jobs unless a type asks for others
     if "createdAt_gte" in singles:
         q.created_at_gte = _time("createdAt_gte", singles["createdAt_gte"])
     if "createdAt_lte" in singles:

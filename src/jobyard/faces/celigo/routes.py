@@ -9,12 +9,13 @@ from fastapi import APIRouter, Body, Request, Response, status
 from pydantic import StringConstraints
 
 from jobyard.api.deps import App
-from jobyard.domain.errors import Conflict
+from jobyard.domain.errors import Conflict, NotFound
+from jobyard.domain.ids import is_id
 from jobyard.domain.states import TERMINAL_JOB
 from jobyard.faces.celigo.auth import Celigo
 from jobyard.faces.celigo.errors import CeligoRoute
 from jobyard.faces.celigo.jobs_query import parse_jobs_query
-from jobyard.faces.celigo.listing import children_of, find_jobs
+from jobyard.faces.celigo.listing import children_of, family_of, find_jobs, one_job
 from jobyard.faces.celigo.wire import job_error_out, job_out
 from jobyard.service.record_errors import MAX_PAGE as MAX_ERRORS
 
@@ -33,14 +34,14 @@ async def list_jobs(request: Request, jy: App, caller: Celigo) -> list[JSON]:
 
 @router.get("/jobs/{job_id}")
 async def get_job(job_id: str, jy: App, caller: Celigo) -> JSON:
-    return job_out(await jy.jobs.get(caller, job_id))
+    return job_out(await one_job(jy, caller, job_id))
 
 
 @router.get("/jobs/{job_id}/family")
 async def get_family(job_id: str, jy: App, caller: Celigo) -> JSON:
     """A flow job with its export and import jobs as `children`, oldest first."""
-    job = job_out(await jy.jobs.get(caller, job_id))
-    job["children"] = [job_out(c) for c in reversed(await children_of(jy, caller, job_id))]
+    job = job_out(await one_job(jy, caller, job_id))
+    job["children"] = [job_out(c) for c in reversed(await family_of(jy, caller, job_id))]
     return job
 
 
@@ -69,6 +70,8 @@ async def resolve_job_errors(job_id: str, jy: App, caller: Celigo, ids: ErrorIds
 
 @router.put("/jobs/{job_id}/joberrors/{error_id}/resolve", status_code=status.HTTP_201_CREATED)
 async def resolve_job_error(job_id: str, error_id: str, jy: App, caller: Celigo) -> JSON:
+    if not is_id(error_id):  # names no error, as a malformed job id names no job
+        raise NotFound("job error not found", field="_jobErrorId")
     return {"numResolved": await jy.record_errors.resolve(caller, job_id, [error_id])}
 
 
@@ -87,10 +90,10 @@ async def cancel_job(job_id: str, jy: App, caller: Celigo) -> JSON:
     canceled at once; a running one is `canceling` until its worker stops. A finished job
     answers 409."""
     now = await jy.store.now()
-    job = await jy.jobs.cancel(caller, job_id, "canceled through integrator.io's API", False, now)
+    await jy.jobs.cancel(caller, job_id, "canceled through integrator.io's API", False, now)
     for child in await children_of(jy, caller, job_id):
         if child.status in TERMINAL_JOB:
             continue
         with contextlib.suppress(Conflict):  # it finished meanwhile
             await jy.jobs.cancel(caller, child.id, "its flow job was canceled", False, now)
-    return job_out(job)
+    return job_out(await one_job(jy, caller, job_id))

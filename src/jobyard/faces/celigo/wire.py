@@ -8,7 +8,8 @@ from typing import Any
 
 import orjson
 
-from jobyard.domain.entities import Job, RecordError
+from jobyard.domain.entities import RecordError
+from jobyard.domain.families import FamilyJob
 from jobyard.domain.states import TERMINAL_JOB
 from jobyard.faces.celigo.ids import ID_LABELS
 from jobyard.faces.celigo.statuses import RETRIABLE, TO_CELIGO
@@ -21,7 +22,10 @@ def timestamp(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
-def job_out(job: Job) -> JSON:
+def job_out(family: FamilyJob) -> JSON:
+    """A job as integrator.io shows it; its counters are its own plus its children's (a flow
+    job's are its run's totals)."""
+    job = family.job
     out: JSON = {"_id": job.id, "type": job.type}
     for name, label in ID_LABELS.items():
         if label in job.labels:
@@ -33,7 +37,7 @@ def job_out(job: Job) -> JSON:
         out["startedAt"] = timestamp(job.started_at)
     if job.completed_at is not None:
         out["endedAt"] = timestamp(job.completed_at)
-    c = job.counters
+    c = family.totals
     out["numError"] = c.get("num_error", 0)
     out["numSuccess"] = c.get("num_success", 0)
     out["numIgnore"] = c.get("num_ignore", 0)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from jobyard.api.errors import status_of
 from jobyard.domain.errors import InvalidInput, JobyardError, RateLimited, Unauthenticated
-from jobyard.faces.routing import FaceError
+from jobyard.faces.routing import FaceError, face_route
 
 # status -> (name, finch_code)
 NAMES: dict[int, tuple[str, str | None]] = {
@@ -76,3 +76,6 @@ def render(request: Request, exc: FaceError) -> Response:
             headers["Retry-After"] = str(exc.retry_after_s)
         return finch_error(status, exc.message, name=name, headers=headers or None)
     return finch_error(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}) or None)
+
+
+FinchRoute = face_route(render)

@@ -14,7 +14,7 @@ from jobyard.domain.errors import InvalidInput, NotFound
 from jobyard.domain.exclusive import ExclusiveRule
 from jobyard.domain.filters import MAX_PAGE, JobFilter
 from jobyard.faces.finch.connection import Connection
-from jobyard.faces.finch.errors import finch_error, render
+from jobyard.faces.finch.errors import FinchRoute, finch_error
 from jobyard.faces.finch.jobs import (
     AUTOMATED_TYPES,
     CONNECTION_LABEL,
@@ -25,15 +25,14 @@ from jobyard.faces.finch.jobs import (
     automated_job,
     manual_job,
 )
-from jobyard.faces.routing import face_route
 from jobyard.service.auth import Principal
 from jobyard.service.exclusive_jobs import ExclusiveJobs
 from jobyard.service.runtime import Jobyard
 
-router = APIRouter(prefix="/finch", include_in_schema=False, route_class=face_route(render))
+router = APIRouter(route_class=FinchRoute)
 
-# Finch: "a fixed window rate limit of 1 forced refresh per hour per connection".
-ALLOWED_REFRESHES = 1
+# Finch: "a fixed window rate limit of 1 forced refresh per hour per connection" by default;
+# how many a connection gets is the server's setting (`finch_refreshes_per_hour`).
 REFRESH_WINDOW = timedelta(hours=1)
 MAX_OFFSET = 100_000
 
@@ -43,13 +42,30 @@ def _job_url(request: Request, job_id: str) -> str:
 
 
 async def _refreshes_used(jy: Jobyard, principal: Principal, since: datetime) -> int:
-    flt = JobFilter(
-        types=[DATA_SYNC_ALL],
-        labels={CONNECTION_LABEL: principal.owner},
-        created_at_gte=since,
-        limit=ALLOWED_REFRESHES,
-    )
-    return len(await jy.jobs.find(principal, flt))
+    """The connection's data syncs made since `since`, counted up to the quota (no further:
+    past it, the answer is the same)."""
+    allowed = jy.settings.finch_refreshes_per_hour
+    used = 0
+    before: str | None = None
+    while used < allowed:
+        flt = JobFilter(
+            types=[DATA_SYNC_ALL],
+            labels={CONNECTION_LABEL: principal.owner},
+            created_at_gte=since,
+            limit=min(MAX_PAGE, allowed - used),
+            before_id=before,
+        )
+        page = await jy.jobs.find(principal, flt)
+        used += len(page)
+        if len(page) < flt.limit:
+            break
+        before = page[-1].id
+    return used
+
+
+def _quota(jy: Jobyard, used: int) -> dict[str, int]:
+    allowed = jy.settings.finch_refreshes_per_hour
+    return {"allowed_refreshes": allowed, "remaining_refreshes": max(0, allowed - used)}
 
 
 @router.post("/jobs/automated")
@@ -58,11 +74,12 @@ async def create_automated_job(
 ) -> JSONResponse:
     jy = await get_jobyard(request)
     exclusive = ExclusiveJobs(jy.store, jy.notifier)
+    allowed = jy.settings.finch_refreshes_per_hour
     labels = {CONNECTION_LABEL: principal.owner}
     params: dict[str, Any] = {}
     if body.type == DATA_SYNC_ALL:
         start, retry_at = await exclusive.window(REFRESH_WINDOW)
-        rule = ExclusiveRule(labels, quota=ALLOWED_REFRESHES, window_start=start)
+        rule = ExclusiveRule(labels, quota=allowed, window_start=start)
     else:
         if body.params is None:
             raise InvalidInput("params.individual_id is required for w4_form_employee_sync")
@@ -76,15 +93,12 @@ async def create_automated_job(
     else:
         start, retry_at = await exclusive.window(REFRESH_WINDOW)
         used = await _refreshes_used(jy, principal, start)
-    quota = {
-        "allowed_refreshes": ALLOWED_REFRESHES,
-        "remaining_refreshes": max(0, ALLOWED_REFRESHES - used),
-    }
+    quota = _quota(jy, used)
     if outcome.job is None:
         seconds = max(1, int((retry_at - await jy.store.now()).total_seconds()))
         return finch_error(
             429,
-            f"{ALLOWED_REFRESHES} refresh(es) per hour for this connection are used up",
+            f"{allowed} refresh(es) per hour for this connection are used up",
             headers={"Retry-After": str(seconds), "x-should-retry": "false"},
             extra={**quota, "retry_at": retry_at.isoformat().replace("+00:00", "Z")},
         )
@@ -94,8 +108,10 @@ async def create_automated_job(
 
 
 async def _automated(jy: Jobyard, principal: Principal, job_id: str) -> Job:
+    """The connection's automated job: another connection's reads as missing, as at Finch,
+    where an access token sees its own connection only."""
     job = await jy.jobs.get(principal, job_id)
-    if job.type not in AUTOMATED_TYPES:
+    if job.type not in AUTOMATED_TYPES or job.labels.get(CONNECTION_LABEL) != principal.owner:
         raise NotFound("job not found", job_id=job_id)
     return job
 
@@ -130,12 +146,7 @@ async def list_automated_jobs(
     start, _ = await ExclusiveJobs(jy.store, jy.notifier).window(REFRESH_WINDOW)
     used = await _refreshes_used(jy, principal, start)
     data = [automated_job(j, _job_url(request, j.id)) for j in found[offset : offset + limit]]
-    quotas = {
-        DATA_SYNC_ALL: {
-            "allowed_refreshes": ALLOWED_REFRESHES,
-            "remaining_refreshes": max(0, ALLOWED_REFRESHES - used),
-        }
-    }
+    quotas = {DATA_SYNC_ALL: _quota(jy, used)}
     return JSONResponse({"data": data, "meta": {"quotas": quotas}})
 
 

@@ -7,10 +7,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from jobyard.faces.iot import control_plane, data_plane
+from jobyard.faces.iot import control_plane, data_plane, registry
 from jobyard.faces.iot.errors import render
-from jobyard.faces.routing import face_route
+from jobyard.faces.routing import answer_the_rest, face_route
 
 router = APIRouter(prefix="/iot", include_in_schema=False, route_class=face_route(render))
 router.include_router(data_plane.router, prefix="/data")
+router.include_router(registry.router, prefix="/control")
 router.include_router(control_plane.router, prefix="/control")
+answer_the_rest(
+    router,
+    ("/data", data_plane.router),
+    ("/control", registry.router),
+    ("/control", control_plane.router),
+)

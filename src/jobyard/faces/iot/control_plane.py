@@ -1,26 +1,20 @@
-"""The control plane, jobs part: things, thing groups, jobs and their executions, as the AWS
-IoT control plane answers them under `/iot/control`."""
+"""The control plane, jobs part: jobs and their executions, as the AWS IoT control plane
+answers them under `/iot/control` (things and thing groups are in `registry.py`)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from jobyard.api.schemas.fields import INT32_MAX
 from jobyard.domain.errors import InvalidInput
 from jobyard.domain.states import ExecutionStatus
-from jobyard.domain.things import (
-    AbortCriterion,
-    FailureType,
-    FleetJob,
-    FleetStatus,
-    NewFleetJob,
-    Thing,
-    ThingExecution,
-)
+from jobyard.domain.things import FleetJob, FleetStatus, NewFleetJob, ThingExecution
 from jobyard.faces.iot.auth import Caller, region_of
 from jobyard.faces.iot.errors import render
+from jobyard.faces.iot.job_config import CreateJobBody, UpdateJobBody
 from jobyard.faces.iot.services import IotServices, iot_services
 from jobyard.faces.iot.wire import (
     arn,
@@ -45,208 +39,25 @@ NextToken = Annotated[str | None, Query(alias="nextToken", max_length=200)]
 Force = Annotated[bool, Query(alias="force")]
 
 
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-
-class AttributePayload(_Body):
-    attributes: dict[str, str] = Field(default_factory=dict)
-
-
-class CreateThingBody(_Body):
-    thingTypeName: str | None = None
-    attributePayload: AttributePayload | None = None
-
-
-class GroupProperties(_Body):
-    thingGroupDescription: str | None = None
-    attributePayload: AttributePayload | None = None
-
-
-class CreateGroupBody(_Body):
-    thingGroupProperties: GroupProperties | None = None
-
-
-class AddToGroupBody(_Body):
-    thingGroupName: str | None = None
-    thingGroupArn: str | None = None
-    thingName: str | None = None
-    thingArn: str | None = None
-
-
-class TimeoutConfig(_Body):
-    inProgressTimeoutInMinutes: int | None = Field(None, ge=1, le=10080)
-
-
-class RolloutConfig(_Body):
-    maximumPerMinute: int | None = Field(None, ge=1, le=1000)
-
-
-class AbortCriteria(_Body):
-    failureType: FailureType
-    action: str = "CANCEL"
-    thresholdPercentage: float = Field(ge=0, le=100)
-    minNumberOfExecutedThings: int = Field(ge=1)
-
-
-class AbortConfig(_Body):
-    criteriaList: list[AbortCriteria]
-
-
-class RetryCriteria(_Body):
-    failureType: str
-    numberOfRetries: int = Field(ge=0, le=10)
-
-
-class RetryConfig(_Body):
-    criteriaList: list[RetryCriteria]
-
-
-class CreateJobBody(_Body):
-    targets: list[str] = Field(min_length=1)
-    document: str | None = Field(None, max_length=32768)
-    description: str | None = Field(None, max_length=2028)
-    targetSelection: str = "SNAPSHOT"
-    timeoutConfig: TimeoutConfig | None = None
-    jobExecutionsRolloutConfig: RolloutConfig | None = None
-    abortConfig: AbortConfig | None = None
-    jobExecutionsRetryConfig: RetryConfig | None = None
-
-
-class CancelJobBody(_Body):
+class CancelJobBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
     reasonCode: str | None = Field(None, max_length=128)
     comment: str | None = Field(None, max_length=2028)
 
 
-class CancelExecutionBody(_Body):
-    expectedVersion: int | None = None
+class CancelExecutionBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    expectedVersion: int | None = Field(None, ge=0, le=INT32_MAX)
     statusDetails: dict[str, str] | None = None
-
-
-# things ------------------------------------------------------------------------------------
-def _thing_out(request: Request, thing: Thing) -> dict[str, Any]:
-    return drop_none(
-        {
-            "thingName": thing.name,
-            "thingArn": arn(region_of(request), thing.tenant_id, "thing", thing.name),
-            "thingTypeName": thing.thing_type,
-            "attributes": thing.attributes,
-            "version": thing.version,
-        }
-    )
-
-
-@router.post("/things/{thing_name}")
-async def create_thing(
-    request: Request,
-    thing_name: str,
-    caller: Caller,
-    svc: Services,
-    body: CreateThingBody | None = None,
-) -> dict[str, Any]:
-    body = body or CreateThingBody()
-    attrs = body.attributePayload.attributes if body.attributePayload else {}
-    thing = await svc.things.create(caller, check_thing(thing_name), body.thingTypeName, attrs)
-    out = _thing_out(request, thing)
-    return {"thingName": thing.name, "thingArn": out["thingArn"], "thingId": thing.id}
-
-
-@router.get("/things/{thing_name}")
-async def describe_thing(
-    request: Request, thing_name: str, caller: Caller, svc: Services
-) -> dict[str, Any]:
-    thing = await svc.things.get(caller, check_thing(thing_name))
-    return {**_thing_out(request, thing), "thingId": thing.id, "defaultClientId": thing.name}
-
-
-@router.get("/things")
-async def list_things(
-    request: Request,
-    caller: Caller,
-    svc: Services,
-    max_results: MaxResults = 100,
-    next_token: NextToken = None,
-) -> dict[str, Any]:
-    things = await svc.things.find(caller, next_token, max_results)
-    out: dict[str, Any] = {"things": [_thing_out(request, t) for t in things]}
-    if len(things) == max_results:
-        out["nextToken"] = things[-1].name
-    return out
-
-
-# thing groups ------------------------------------------------------------------------------
-@router.post("/thing-groups/{group_name}")
-async def create_group(
-    request: Request,
-    group_name: str,
-    caller: Caller,
-    svc: Services,
-    body: CreateGroupBody | None = None,
-) -> dict[str, Any]:
-    props = (body or CreateGroupBody()).thingGroupProperties or GroupProperties()
-    attrs = props.attributePayload.attributes if props.attributePayload else {}
-    group = await svc.things.create_group(
-        caller, check_thing(group_name), props.thingGroupDescription, attrs
-    )
-    return {
-        "thingGroupName": group.name,
-        "thingGroupArn": arn(region_of(request), group.tenant_id, "thinggroup", group.name),
-        "thingGroupId": group.id,
-    }
-
-
-@router.put("/thing-groups/addThingToThingGroup")
-async def add_to_group(body: AddToGroupBody, caller: Caller, svc: Services) -> dict[str, Any]:
-    group = body.thingGroupName
-    thing = body.thingName
-    if group is None and body.thingGroupArn:
-        group = parse_targets([body.thingGroupArn])[1][0]
-    if thing is None and body.thingArn:
-        thing = parse_targets([body.thingArn])[0][0]
-    if not group or not thing:
-        raise InvalidInput("name a thing group and a thing")
-    await svc.things.add_to_group(caller, group, thing)
-    return {}
-
-
-@router.get("/thing-groups/{group_name}")
-async def describe_group(
-    request: Request, group_name: str, caller: Caller, svc: Services
-) -> dict[str, Any]:
-    group = await svc.things.get_group(caller, group_name)
-    return {
-        "thingGroupName": group.name,
-        "thingGroupId": group.id,
-        "thingGroupArn": arn(region_of(request), group.tenant_id, "thinggroup", group.name),
-        "version": group.version,
-        "thingGroupProperties": drop_none(
-            {
-                "thingGroupDescription": group.description,
-                "attributePayload": {"attributes": group.attributes},
-            }
-        ),
-        "thingGroupMetadata": {"creationDate": epoch_f(group.created_at)},
-    }
-
-
-@router.get("/thing-groups/{group_name}/things")
-async def list_group_things(
-    group_name: str,
-    caller: Caller,
-    svc: Services,
-    max_results: MaxResults = 100,
-    next_token: NextToken = None,
-) -> dict[str, Any]:
-    names = await svc.things.members(caller, group_name, next_token, max_results)
-    out: dict[str, Any] = {"things": names}
-    if len(names) == max_results:
-        out["nextToken"] = names[-1]
-    return out
 
 
 # jobs --------------------------------------------------------------------------------------
 def _job_arn(request: Request, fleet: FleetJob) -> str:
     return arn(region_of(request), fleet.tenant_id, "job", fleet.name)
+
+
+def _selection(fleet: FleetJob) -> str:
+    return "CONTINUOUS" if fleet.continuous else "SNAPSHOT"
 
 
 def _process_details(fleet: FleetJob) -> dict[str, Any]:
@@ -269,7 +80,7 @@ def _job_out(request: Request, fleet: FleetJob) -> dict[str, Any]:
         {
             "jobArn": _job_arn(request, fleet),
             "jobId": fleet.name,
-            "targetSelection": "SNAPSHOT",
+            "targetSelection": _selection(fleet),
             "status": fleet.status.value.upper(),
             "forceCanceled": fleet.force_canceled,
             "reasonCode": fleet.reason_code,
@@ -311,27 +122,14 @@ def _job_out(request: Request, fleet: FleetJob) -> dict[str, Any]:
     )
 
 
-def _retries(body: CreateJobBody) -> tuple[int, list[dict[str, Any]]]:
-    """Jobyard retries failed and timed-out executions alike: the most retries asked for any
-    failure type is the number of retries."""
-    if body.jobExecutionsRetryConfig is None:
-        return 0, []
-    criteria = body.jobExecutionsRetryConfig.criteriaList
-    for c in criteria:
-        if c.failureType not in {"FAILED", "TIMED_OUT", "ALL"}:
-            raise InvalidInput(f"unknown retry failure type {c.failureType!r}")
-    return max((c.numberOfRetries for c in criteria), default=0), [c.model_dump() for c in criteria]
-
-
 @router.put("/jobs/{job_id}")
 async def create_job(
     request: Request, job_id: str, body: CreateJobBody, caller: Caller, svc: Services
 ) -> dict[str, Any]:
     things, groups = parse_targets(body.targets)
-    retries, retry_criteria = _retries(body)
-    for c in body.abortConfig.criteriaList if body.abortConfig else []:
-        if c.action != "CANCEL":
-            raise InvalidInput(f"unknown abort action {c.action!r}")
+    retries, retry_criteria = (
+        body.jobExecutionsRetryConfig.retries() if body.jobExecutionsRetryConfig else (0, [])
+    )
     new = NewFleetJob(
         name=check_job_id(job_id),
         things=[],
@@ -341,17 +139,33 @@ async def create_job(
         timeout_minutes=body.timeoutConfig.inProgressTimeoutInMinutes
         if body.timeoutConfig
         else None,
-        rollout_per_minute=body.jobExecutionsRolloutConfig.maximumPerMinute
+        rollout_per_minute=body.jobExecutionsRolloutConfig.rate()
         if body.jobExecutionsRolloutConfig
         else None,
-        abort=[
-            AbortCriterion(c.failureType, c.thresholdPercentage, c.minNumberOfExecutedThings)
-            for c in (body.abortConfig.criteriaList if body.abortConfig else [])
-        ],
+        abort=body.abortConfig.criteria() if body.abortConfig else [],
         retries=retries,
         retry_criteria=retry_criteria,
+        continuous=body.continuous(),
     )
     fleet = await svc.fleets.create(caller, new, things, groups)
+    return _job_summary(request, fleet)
+
+
+@router.patch("/jobs/{job_id}")
+async def update_job(
+    job_id: str,
+    caller: Caller,
+    svc: Services,
+    body: UpdateJobBody | None = None,
+    namespace_id: Annotated[str | None, Query(alias="namespaceId")] = None,
+) -> dict[str, Any]:
+    if namespace_id is not None:
+        raise InvalidInput("namespaces are not served", field="namespaceId")
+    await svc.fleets.update(caller, check_job_id(job_id), (body or UpdateJobBody()).changes())
+    return {}
+
+
+def _job_summary(request: Request, fleet: FleetJob) -> dict[str, Any]:
     return drop_none(
         {"jobArn": _job_arn(request, fleet), "jobId": fleet.name, "description": fleet.description}
     )
@@ -392,7 +206,7 @@ async def list_jobs(
             {
                 "jobArn": _job_arn(request, f),
                 "jobId": f.name,
-                "targetSelection": "SNAPSHOT",
+                "targetSelection": _selection(f),
                 "status": f.status.value.upper(),
                 "createdAt": epoch_f(f.created_at),
                 "lastUpdatedAt": epoch_f(f.updated_at),
@@ -421,9 +235,7 @@ async def cancel_job(
     fleet = await svc.fleets.cancel(
         caller, check_job_id(job_id), force, body.reasonCode, body.comment
     )
-    return drop_none(
-        {"jobArn": _job_arn(request, fleet), "jobId": fleet.name, "description": fleet.description}
-    )
+    return _job_summary(request, fleet)
 
 
 @router.delete("/jobs/{job_id}")
@@ -501,7 +313,9 @@ async def describe_execution(
     job_id: str,
     caller: Caller,
     svc: Services,
-    execution_number: Annotated[int | None, Query(alias="executionNumber")] = None,
+    execution_number: Annotated[
+        int | None, Query(alias="executionNumber", ge=1, le=INT32_MAX)
+    ] = None,
 ) -> dict[str, Any]:
     te = await svc.thing_jobs.describe(
         caller, check_thing(thing_name), job_id, execution_number, device=False
@@ -524,3 +338,21 @@ async def cancel_execution(
         caller, check_thing(thing_name), job_id, force, body.expectedVersion
     )
     return Response(status_code=200)
+
+
+@router.delete("/things/{thing_name}/jobs/{job_id}/executionNumber/{execution_number}")
+async def delete_execution(
+    thing_name: str,
+    job_id: str,
+    execution_number: Annotated[int, Path(ge=1, le=INT32_MAX)],
+    caller: Caller,
+    svc: Services,
+    force: Force = False,
+    namespace_id: Annotated[str | None, Query(alias="namespaceId")] = None,
+) -> dict[str, Any]:
+    if namespace_id is not None:
+        raise InvalidInput("namespaces are not served", field="namespaceId")
+    await svc.thing_jobs.delete(
+        caller, check_thing(thing_name), check_job_id(job_id), execution_number, force
+    )
+    return {}

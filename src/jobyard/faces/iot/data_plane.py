@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from jobyard.api.schemas.fields import INT32_MAX
 from jobyard.faces.iot.auth import Caller
 from jobyard.faces.iot.errors import render
 from jobyard.faces.iot.services import IotServices, iot_services
@@ -36,10 +37,10 @@ class UpdateBody(BaseModel):
     status: str
     statusDetails: dict[str, str] | None = None
     stepTimeoutInMinutes: int | None = None
-    expectedVersion: int | None = None
+    expectedVersion: int | None = Field(None, ge=0, le=INT32_MAX)
     includeJobExecutionState: bool = False
     includeJobDocument: bool = False
-    executionNumber: int | None = None
+    executionNumber: int | None = Field(None, ge=1, le=INT32_MAX)
 
 
 @router.get("/things/{thing_name}/jobs")
@@ -73,7 +74,9 @@ async def describe(
     caller: Caller,
     svc: Services,
     include_document: Annotated[bool, Query(alias="includeJobDocument")] = False,
-    execution_number: Annotated[int | None, Query(alias="executionNumber")] = None,
+    execution_number: Annotated[
+        int | None, Query(alias="executionNumber", ge=1, le=INT32_MAX)
+    ] = None,
 ) -> dict[str, Any]:
     thing = check_thing(thing_name)
     te = await svc.thing_jobs.describe(caller, thing, job_id, execution_number)

@@ -23,7 +23,7 @@ async def iot_services(request: Request) -> IotServices:
     jy = await get_jobyard(request)
     fleets = FleetJobService(jy.store, jy.notifier)
     return IotServices(
-        things=ThingService(jy.store),
+        things=ThingService(jy.store, jy.ended, fleets),
         fleets=fleets,
         thing_jobs=ThingJobService(jy.store, jy.executions, fleets),
     )
