@@ -1,5 +1,8 @@
 # Sourced by the other scripts: find uv, or install it from PyPI for this user.
-if command -v uv >/dev/null 2>&1; then
+# Under `uv run`, uv names itself in $UV (a path), and `python3` is the project's own interpreter.
+if [ -n "${UV:-}" ] && [ -x "${UV}" ]; then
+  UV=("${UV}")
+elif command -v uv >/dev/null 2>&1; then
   UV=(uv)
 else
   if ! python3 -m uv --version >/dev/null 2>&1; then

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -62,6 +63,9 @@ def _clean_env(data_dir: Path, url: str) -> dict[str, str]:
     env["JOBYARD_DATA_DIR"] = str(data_dir)
     env["JOBYARD_URL"] = url
     env["UV_FROZEN"] = "1"  # `uv run` uses the lock file as it is, never rewrites it
+    uv = os.environ.get("UV") or shutil.which("uv")  # `uv run` names itself in UV
+    if uv:  # the README's commands call `uv`, as a user who installed it would have it
+        env["PATH"] = f"{Path(uv).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 

@@ -81,7 +81,7 @@ def serve(tmp_path: Path) -> Iterator[Start]:
     for srv in started:
         if srv.process.poll() is None:
             srv.process.terminate()
-            srv.process.wait(10)
+            srv.process.wait(30)
 
 
 def key_works(url: str, key: str) -> bool:
@@ -119,7 +119,7 @@ def test_restart_keeps_the_key_and_says_where_it_is(serve: Start, tmp_path: Path
     first = serve("--data-dir", str(data))
     key = (data / "admin.key").read_text().strip()
     first.process.terminate()
-    first.process.wait(10)
+    first.process.wait(30)
 
     second = serve("--data-dir", str(data))
     out = second.text()
@@ -167,7 +167,7 @@ def test_an_admin_key_set_after_the_first_start_is_flagged(serve: Start, tmp_pat
     data = tmp_path / "late-env-key"
     first = serve("--data-dir", str(data))
     first.process.terminate()
-    first.process.wait(10)
+    first.process.wait(30)
     late = "L" * 40
     second = serve("--data-dir", str(data), env=clean_env(JOBYARD_ADMIN_KEY=late))
     assert "warning" in second.text()
@@ -177,7 +177,7 @@ def test_an_admin_key_set_after_the_first_start_is_flagged(serve: Start, tmp_pat
 
 def test_a_short_admin_key_from_the_environment_is_refused(serve: Start, tmp_path: Path) -> None:
     srv = serve("--data-dir", str(tmp_path / "short"), env=clean_env(JOBYARD_ADMIN_KEY="too-short"))
-    assert srv.process.wait(10) != 0
+    assert srv.process.wait(30) != 0
     assert "32" in srv.text()
 
 
@@ -274,7 +274,7 @@ def test_sigterm_stops_at_once_with_live_tails_open(serve: Start, tmp_path: Path
     time.sleep(0.5)  # the long-poll is waiting
     began = time.monotonic()
     srv.process.terminate()
-    srv.process.wait(10)
+    srv.process.wait(30)
     reader.join(10)
     poller.join(10)
     assert time.monotonic() - began < 3, "the stop waited for the tail or the long-poll"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections import Counter
 from datetime import datetime
 
 import orjson
@@ -50,7 +51,9 @@ class JobService:
         await self._check_parents(principal, new_jobs)
         await self._check_subjects(principal, [c for j in new_jobs for c in j.collaborators])
         created = await self.store.job_insert_many(
-            principal.tenant_id, principal.owner, [(j, request_hash(j)) for j in new_jobs]
+            principal.tenant_id,
+            principal.owner,
+            [(j, request_hash(j) if j.idempotency_key else None) for j in new_jobs],
         )
         topics = {
             queue_topic(job.tenant_id, job.queue)
@@ -58,9 +61,9 @@ class JobService:
             if is_new and job.scheduled_at is None
         }
         await self.notifier.publish(topics)
-        for job, is_new in created:
-            if is_new:
-                metrics.JOBS_CREATED.labels(job.tenant_id, job.queue).inc()
+        made = Counter((job.tenant_id, job.queue) for job, is_new in created if is_new)
+        for (tenant_id, queue), n in made.items():
+            metrics.JOBS_CREATED.labels(tenant_id, queue).inc(n)
         return created
 
     async def _check_parents(self, principal: Principal, new_jobs: list[NewJob]) -> None:

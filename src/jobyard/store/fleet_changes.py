@@ -36,6 +36,24 @@ def criteria_out(criteria: list[AbortCriterion]) -> list[dict[str, Any]]:
     ]
 
 
+async def while_in_progress(
+    conn: AsyncConnection, tenant_id: str, fleet_id: str, values: dict[str, Any]
+) -> bool:
+    """Write `values` on the fleet job if it is still in progress: one conditional write.
+    False when it no longer was."""
+    hit = await conn.execute(
+        sa.update(fleet_jobs)
+        .where(
+            fleet_jobs.c.tenant_id == tenant_id,
+            fleet_jobs.c.id == fleet_id,
+            fleet_jobs.c.status == FleetStatus.IN_PROGRESS.value,
+        )
+        .values(**values)
+        .returning(fleet_jobs.c.id)
+    )
+    return hit.first() is not None
+
+
 class FleetChangeQueries(ThingQueries):
     async def fleet_update(self, tenant_id: str, fleet_id: str, changes: FleetChanges) -> bool:
         """Apply `changes` to an in-progress fleet job and its children; False when the job
@@ -54,17 +72,7 @@ class FleetChangeQueries(ThingQueries):
             values["retry_criteria"] = c.retry_criteria or None
         children = (jobs.c.tenant_id == tenant_id, jobs.c.parent_id == fleet_id)
         async with self._write() as conn:
-            hit = await conn.execute(
-                sa.update(fleet_jobs)
-                .where(
-                    fleet_jobs.c.tenant_id == tenant_id,
-                    fleet_jobs.c.id == fleet_id,
-                    fleet_jobs.c.status == FleetStatus.IN_PROGRESS.value,
-                )
-                .values(**values)
-                .returning(fleet_jobs.c.id)
-            )
-            if hit.first() is None:
+            if not await while_in_progress(conn, tenant_id, fleet_id, values):
                 return False
             if c.timeout_minutes is not None:
                 not_started = [JobStatus.SCHEDULED.value, JobStatus.QUEUED.value]

@@ -26,7 +26,7 @@ from jobyard.domain.things import (
     ThingExecution,
 )
 from jobyard.store import rows
-from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out
+from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out, while_in_progress
 from jobyard.store.tables import executions, fleet_jobs, jobs
 
 ES = ExecutionStatus
@@ -241,17 +241,7 @@ class FleetQueries(FleetChangeQueries):
                 values["completed_at"] = now
             else:
                 values.update(force_canceled=force, reason_code=reason_code, comment=comment)
-            hit = await conn.execute(
-                sa.update(fleet_jobs)
-                .where(
-                    fleet_jobs.c.tenant_id == tenant_id,
-                    fleet_jobs.c.id == fleet_id,
-                    fleet_jobs.c.status == FleetStatus.IN_PROGRESS.value,
-                )
-                .values(**values)
-                .returning(fleet_jobs.c.id)
-            )
-            if hit.first() is None:
+            if not await while_in_progress(conn, tenant_id, fleet_id, values):
                 return False
             await conn.execute(
                 sa.update(jobs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -23,8 +24,23 @@ class Request(BaseModel):
         it is written); strict validation alone would refuse it."""
         if not isinstance(data, dict):
             return data
-        wanted = {name: field.annotation for name, field in cls.model_fields.items()}
-        return {k: _as_int(v, wanted[k]) if k in wanted else v for k, v in data.items()}
+        wanted = _int_fields(cls)
+        if not wanted or wanted.isdisjoint(data):
+            return data
+        fields = cls.model_fields
+        return {k: _as_int(v, fields[k].annotation) if k in wanted else v for k, v in data.items()}
+
+
+@cache
+def _int_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of `model` whose type takes an int somewhere: the only ones worth a look."""
+    return frozenset(
+        name for name, field in model.model_fields.items() if _mentions_int(field.annotation)
+    )
+
+
+def _mentions_int(annotation: Any) -> bool:
+    return annotation is int or any(_mentions_int(a) for a in get_args(annotation))
 
 
 def _as_int(value: Any, annotation: Any) -> Any:
