@@ -92,21 +92,24 @@ class ExecutionService:
         if worker:
             topics.append(kill_topic(tenant, worker))
         deadline = time.monotonic() + wait_s
-        known = await self.store.execution_kill_orders(tenant, worker) if worker else []
-        kills = known
-        while True:
-            claimed = await self.store.execution_claim(tenant, req) if req.max else []
-            remaining = deadline - time.monotonic()
-            # Kill orders the worker could know already do not end the wait, or a worker
-            # whose handler is slow to stop would spin; one registered since does, at once.
-            stopping = self.closing.is_set()  # answer now; the worker polls another node
-            if claimed or remaining <= 0 or stopping or set(kills) - set(known):
-                for c in claimed:
-                    metrics.EXECUTIONS_CLAIMED.labels(tenant, c.execution.queue).inc()
-                return claimed, kills
-            woke = await self.notifier.wait(topics, min(remaining, POLL_S))
-            if worker and woke:
-                kills = await self.store.execution_kill_orders(tenant, worker)
+        # Registered before the first look: work announced while a look runs wakes the next
+        # wait at once, instead of waiting for the next announcement or the poll.
+        async with self.notifier.listen(topics) as listener:
+            known = await self.store.execution_kill_orders(tenant, worker) if worker else []
+            kills = known
+            while True:
+                claimed = await self.store.execution_claim(tenant, req) if req.max else []
+                remaining = deadline - time.monotonic()
+                # Kill orders the worker could know already do not end the wait, or a worker
+                # whose handler is slow to stop would spin; one registered since does, at once.
+                stopping = self.closing.is_set()  # answer now; the worker polls another node
+                if claimed or remaining <= 0 or stopping or set(kills) - set(known):
+                    for c in claimed:
+                        metrics.EXECUTIONS_CLAIMED.labels(tenant, c.execution.queue).inc()
+                    return claimed, kills
+                woke = await listener.wait(min(remaining, POLL_S))
+                if worker and woke:
+                    kills = await self.store.execution_kill_orders(tenant, worker)
 
     async def update(self, principal: Principal, update: ExecutionUpdate) -> UpdateOutcome:
         """One update; a refusal becomes NotFound or Conflict (409 with the current state)."""
