@@ -282,3 +282,75 @@ def test_sigterm_stops_at_once_with_live_tails_open(serve: Start, tmp_path: Path
     assert polled[0].status_code == 200, "a long-poll answers (empty) when its server stops"
     assert polled[0].json()["executions"] == []
     assert "Traceback" not in srv.text()
+
+
+@pytest.mark.postgres
+def test_processes_share_the_port_and_stop_together(serve: Start, tmp_path: Path) -> None:
+    """Two server processes on one port serve waiting claims and new jobs whichever process
+    takes each connection (waking across nodes is `tests/api/test_cross_node.py`'s), and
+    SIGTERM stops them all."""
+    databases.require_pg()
+    name, url = databases.create_database()
+    try:
+        data = tmp_path / "procs"
+        srv = serve("--data-dir", str(data), "--database-url", url, "--processes", "2")
+        assert srv.process.poll() is None, srv.text()
+        assert "processes    2" in srv.text()
+        key = (data / "admin.key").read_text().strip()
+        auth = {"Authorization": f"Bearer {key}"}
+        children = _children_of(srv.process.pid)
+        assert len(children) == 2, children
+
+        waiting: list[float] = []
+
+        def claim() -> None:
+            with httpx.Client(base_url=srv.url, headers=auth, timeout=30) as c:
+                started = time.monotonic()
+                r = c.post("/v1/claims", json={"queues": ["q"], "max": 1, "wait_s": 20})
+                assert r.status_code == 200, r.text
+                assert len(r.json()["executions"]) == 1
+                waiting.append(time.monotonic() - started)
+
+        claimers = [threading.Thread(target=claim) for _ in range(2)]
+        for t in claimers:
+            t.start()
+        time.sleep(1.0)  # both claims are waiting, on whichever processes took them
+        for _ in range(2):
+            with httpx.Client(base_url=srv.url, headers=auth) as c:
+                assert c.post("/v1/jobs", json={"type": "t", "queue": "q"}).status_code == 201
+        for t in claimers:
+            t.join(25)
+        assert len(waiting) == 2, waiting
+
+        srv.process.terminate()
+        assert srv.process.wait(30) == 0, srv.text()
+        assert all(not _alive(pid) for pid in children)
+    finally:
+        databases.drop_database(name)
+
+
+def test_processes_need_postgres(serve: Start, tmp_path: Path) -> None:
+    srv = serve("--data-dir", str(tmp_path / "one"), "--processes", "2")
+    assert srv.process.wait(30) == 2
+    assert "--processes needs PostgreSQL" in srv.text()
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in (Path(f"/proc/{pid}/stat").read_text())

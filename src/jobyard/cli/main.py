@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -124,6 +125,14 @@ CorsOrigins = Annotated[
         "(env JOBYARD_CORS_ORIGINS). Default: none.",
     ),
 ]
+Processes = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        max=64,
+        help="Server processes sharing the port, one core each (PostgreSQL only). Default: 1.",
+    ),
+]
 FinchRefreshes = Annotated[
     int | None,
     typer.Option(
@@ -169,6 +178,7 @@ def serve(
     max_polls_per_key: MaxPolls = None,
     cors_origins: CorsOrigins = None,
     finch_refreshes_per_hour: FinchRefreshes = None,
+    processes: Processes = 1,
 ) -> None:
     """Run the server (migrates the database first)."""
     import uvicorn
@@ -196,6 +206,12 @@ def serve(
     except ValueError as exc:
         console.print(f"[red]cannot start:[/red] {exc}")
         raise typer.Exit(2) from None
+    if processes > 1 and not settings.database_url.startswith("postgresql"):
+        console.print(
+            "[red]cannot start:[/red] --processes needs PostgreSQL: on SQLite, one process "
+            "holds every waiting claim and tail"
+        )
+        raise typer.Exit(2)
     try:
         boot = asyncio.run(_prepare(settings))
     except (JobyardError, OSError) as exc:
@@ -219,20 +235,34 @@ def serve(
             "  [yellow]warning[/yellow]      JOBYARD_ADMIN_KEY is not this server's system admin"
             " key: it is used only on the first start, with an empty database"
         )
-    app = create_server_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        # Requests get this long to finish on SIGTERM; whatever is still open is then cut.
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-    )
-    server = _stopping_server_class()(config, lambda: app.state.jobyard.begin_shutdown())
-    server.run()
+    if processes > 1:
+        console.print(f"  processes    {processes}")
+
+    def run(sockets: list[socket.socket] | None = None) -> None:
+        app = create_server_app(settings)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level=log_level,
+            loop="uvloop",
+            http="httptools",
+            access_log=False,
+            # Requests get this long to finish on SIGTERM; whatever is still open is then cut.
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        )
+        server = _stopping_server_class()(config, lambda: app.state.jobyard.begin_shutdown())
+        server.run(sockets=sockets)
+
+    if processes == 1:
+        run()
+        return
+    from jobyard.cli.processes import listening_socket, serve_in_processes
+
+    sock = listening_socket(host, port)
+    status = serve_in_processes(processes, sock, lambda: run([sock]))
+    if status:
+        raise typer.Exit(status)
 
 
 @db_app.command("upgrade")
