@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from jobyard.api.deps import App, Caller
@@ -16,6 +17,7 @@ from jobyard.api.list_query import (
     parse_job_filter,
 )
 from jobyard.api.operations import needs
+from jobyard.api.preferences import applied, wants_minimal
 from jobyard.api.schemas.executions import ExecutionList, ExecutionOut
 from jobyard.api.schemas.jobs import (
     CancelIn,
@@ -65,9 +67,17 @@ async def create_job(
     response_model=JobBatchOut,
     openapi_extra=needs(Op.JOB_CREATE),
 )
-async def create_jobs(body: JobBatchIn, jy: App, caller: Caller) -> JobBatchOut:
-    """Create up to 1,000 jobs in one transaction: all of them, or none."""
+async def create_jobs(
+    body: JobBatchIn, jy: App, caller: Caller, request: Request
+) -> JobBatchOut | Response:
+    """Create up to 1,000 jobs in one transaction: all of them, or none. With `Prefer:
+    return=minimal`, each job of the answer has its `id` and `status` only."""
     created = await jy.jobs.create(caller, [j.to_new() for j in body.jobs])
+    if wants_minimal(request):
+        ids = [{"id": job.id, "status": job.status.value} for job, _ in created]
+        answer = Response(orjson.dumps({"jobs": ids}), 201, media_type="application/json")
+        applied(answer)
+        return answer
     return JobBatchOut.model_construct(jobs=[JobOut.of(job) for job, _ in created])
 
 

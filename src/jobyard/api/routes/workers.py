@@ -9,10 +9,11 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from jobyard.api.deps import App, Caller
 from jobyard.api.operations import needs
+from jobyard.api.preferences import applied, wants_minimal
 from jobyard.api.schemas.executions import (
     BatchError,
     BatchResult,
@@ -122,17 +123,25 @@ async def update_execution(
 @router.post(
     "/v1/executions/batch", response_model=BatchUpdateOut, openapi_extra=needs(Op.EXECUTION_UPDATE)
 )
-async def update_executions(body: BatchUpdateIn, jy: App, caller: Caller) -> BatchUpdateOut:
-    """Many updates in one request, each judged on its own."""
+async def update_executions(
+    body: BatchUpdateIn, jy: App, caller: Caller, request: Request, response: Response
+) -> BatchUpdateOut:
+    """Many updates in one request, each judged on its own. With `Prefer: return=minimal`,
+    an update that applied is answered without its execution."""
     updates = [u.to_update(u.job_id, u.execution_number) for u in body.updates]
     outcomes = await jy.executions.update_many(caller, updates)
+    minimal = wants_minimal(request)
+    if minimal:
+        applied(response)
     results = [
         BatchResult.model_construct(
             job_id=u.job_id,
             execution_number=u.execution_number,
             ok=o.applied,
             cancel_requested=o.cancel_requested,
-            execution=ExecutionOut.of(o.execution) if o.execution else None,
+            execution=ExecutionOut.of(o.execution)
+            if o.execution and not (minimal and o.applied)
+            else None,
             error=None
             if o.applied
             else BatchError.model_construct(
