@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from jobyard import Client
+from jobyard.worker.job_output import MAX_LINE_BYTES, MAX_UPDATE_BYTES, JobOutput
 from tests.support.api import Tenant
 from tests.worker.processes import start_worker, stop
 
@@ -43,3 +48,48 @@ def test_log_lines_logging_and_record_errors_arrive_in_order(
         assert errors[2].retriable is True
         lines = [e.data for e in c.iter_logs(async_job.id)]
         assert lines == [f"INFO chatty: async line {i}" for i in range(5)]
+
+
+def test_output_is_taken_in_pieces_an_update_can_carry() -> None:
+    out = JobOutput()
+    out.step({"name": "read", "status": "in_progress"})
+    out.set_progress({"current": 1, "total": 2, "message": None})
+    for i in range(2500):
+        out.log(f"line {i}")
+    out.record_error(
+        "bad", data={"when": datetime(2030, 1, 2, tzinfo=UTC), "amount": Decimal("1.5")}
+    )
+    pieces = out.take()
+    assert [len(p.get("logs", [])) for p, _ in pieces] == [1000, 1000, 500]
+    assert [e["data"] for p, _ in pieces for e in p["logs"]] == [f"line {i}" for i in range(2500)]
+    assert pieces[0][0]["steps"] == [{"name": "read", "status": "in_progress"}]
+    assert pieces[0][0]["progress"]["current"] == 1
+    assert all("steps" not in p for p, _ in pieces[1:])
+    errors = [e for p, _ in pieces for e in p.get("record_errors", [])]
+    assert errors == [
+        {
+            "message": "bad",
+            "retriable": False,
+            "data": {"when": "2030-01-02T00:00:00+00:00", "amount": "1.5"},
+        }
+    ]
+    assert out.take() == []
+    assert not out.pending()
+
+
+def test_long_lines_are_cut_as_the_server_keeps_them_and_bound_an_update() -> None:
+    out = JobOutput()
+    for _ in range(20):
+        out.log("é" * 100_000)  # 200,000 bytes each
+    pieces = out.take()
+    assert len(pieces) > 1, "about half a MiB of text an update"
+    assert all(size <= MAX_UPDATE_BYTES for _, size in pieces)
+    line = pieces[0][0]["logs"][0]["data"]
+    assert len(line.encode()) <= MAX_LINE_BYTES
+    kept = line[: line.index(" [")]
+    assert line.endswith(f" [... line truncated: {200_000 - len(kept.encode())} more bytes]")
+    with pytest.raises(ValueError, match="source"):
+        out.log("x", source="debug")
+    out.log("a\x00b")
+    ((piece, _),) = out.take()
+    assert piece["logs"][0]["data"] == "a\ufffdb"

@@ -184,8 +184,12 @@ class AsyncClient:
     async def update_execution(self, update: ExecutionUpdate) -> UpdateResult:
         return await self._run(calls.update_execution(update))
 
-    async def update_executions(self, updates: Sequence[ExecutionUpdate]) -> list[BatchResult]:
-        return await self._run(calls.update_executions(updates))
+    async def update_executions(
+        self, updates: Sequence[ExecutionUpdate], *, minimal: bool = False
+    ) -> list[BatchResult]:
+        """Many updates in one request, each judged on its own; with `minimal`, the results of
+        those that applied come without their execution."""
+        return await self._run(calls.update_executions(updates, minimal=minimal))
 
     # following a job --------------------------------------------------------------------------
     async def append_logs(

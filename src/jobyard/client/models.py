@@ -277,6 +277,10 @@ class ExecutionUpdate(_Send):
     counters: dict[str, int] | None = None
     pid: int | None = None
     hostname: str | None = None
+    # Appended in the update's own write, only if it applies: `{"source", "data", "ts"?}` lines
+    # and `{"message", "code"?, "source"?, "data"?, "retriable"?}` record errors (1,000 each).
+    logs: list[dict[str, Any]] | None = None
+    record_errors: list[dict[str, Any]] | None = None
 
 
 class WorkerInfo(_Send):

@@ -167,8 +167,12 @@ class Client:
     def update_execution(self, update: ExecutionUpdate) -> UpdateResult:
         return self._run(calls.update_execution(update))
 
-    def update_executions(self, updates: Sequence[ExecutionUpdate]) -> list[BatchResult]:
-        return self._run(calls.update_executions(updates))
+    def update_executions(
+        self, updates: Sequence[ExecutionUpdate], *, minimal: bool = False
+    ) -> list[BatchResult]:
+        """Many updates in one request, each judged on its own; with `minimal`, the results of
+        those that applied come without their execution."""
+        return self._run(calls.update_executions(updates, minimal=minimal))
 
     # following a job --------------------------------------------------------------------------
     def append_logs(

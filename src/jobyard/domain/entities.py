@@ -166,6 +166,9 @@ class ExecutionUpdate:
     counters: dict[str, int] | None = None  # increments, e.g. {"num_success": 10}
     pid: int | None = None  # the process running it, when not the worker's own (a command)
     hostname: str | None = None
+    # Output written with the update, in its transaction, only when the update applies.
+    logs: list[NewLogEntry] | None = None
+    record_errors: list[NewRecordError] | None = None
 
     def follows(self) -> bool:
         """True when it reports steps, progress or counters (written to the job row)."""
@@ -181,6 +184,7 @@ class UpdateOutcome:
     cancel_requested: bool = False
     error_code: str | None = None
     message: str | None = None
+    log_lines: int | None = None  # the execution's lines in all, when the update wrote some
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ from jobyard.domain.states import ExecutionStatus as ES
 from jobyard.notify.protocol import Notifier, kill_topic, queue_topic
 from jobyard.service import metrics
 from jobyard.service.auth import Principal
+from jobyard.service.logs import LogService, check_update_output
 from jobyard.service.permissions import Op
 from jobyard.store.protocol import Store
 
@@ -59,11 +60,16 @@ class EndedListeners:
 
 class ExecutionService:
     def __init__(
-        self, store: Store, notifier: Notifier, ended: EndedListeners | None = None
+        self,
+        store: Store,
+        notifier: Notifier,
+        ended: EndedListeners | None = None,
+        logs: LogService | None = None,
     ) -> None:
         self.store = store
         self.notifier = notifier
         self.ended = ended if ended is not None else EndedListeners()
+        self.logs = logs if logs is not None else LogService(store, notifier)  # updates' lines
         self.closing = asyncio.Event()  # set when the server begins to stop: long-polls answer
 
     async def claim(
@@ -141,6 +147,7 @@ class ExecutionService:
                 )
             if u.lease_s is not None and not 1 <= u.lease_s <= MAX_LEASE_S:
                 raise InvalidInput(f"lease_s must be between 1 and {MAX_LEASE_S}", field="lease_s")
+            check_update_output(u)
         for u in updates:
             u.holder = principal.holder
         valid = [u for u in updates if is_id(u.job_id)]
@@ -166,5 +173,6 @@ class ExecutionService:
                 ended.append(o.execution)
         if handed_back:  # claimable at once: wake the workers waiting on those queues
             await self.notifier.publish(handed_back)
+        await self.logs.written_with_updates(principal.tenant_id, updates, result)
         await self.ended.notify(ended)
         return result

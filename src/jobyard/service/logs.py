@@ -1,11 +1,17 @@
-"""Job logs: appends from workers, bounded reads, a live tail, and the whole log as a file."""
+"""Job logs: appends from workers, bounded reads, a live tail, and the whole log as a file.
+
+Lines reach a log two ways: the logs route (`append`), and with a worker's execution updates
+(`check_update_output` before the write, `written_with_updates` after it), which is how the
+worker runtime sends them: a burst of jobs costs one request, and a job's last lines commit
+with its end. Both number, bound and announce lines alike.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 
-from jobyard.domain.entities import LogEntry, NewLogEntry
+from jobyard.domain.entities import ExecutionUpdate, LogEntry, NewLogEntry, UpdateOutcome
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.ids import is_id
 from jobyard.domain.states import TERMINAL_JOB
@@ -17,6 +23,9 @@ from jobyard.store.protocol import Store
 SOURCES = frozenset({"stdout", "stderr", "system"})
 MAX_LINE_BYTES = 64 * 1024
 MAX_APPEND = 10_000
+MAX_UPDATE_LINES = 1000  # log lines with one execution update
+MAX_UPDATE_RECORD_ERRORS = 1000  # record errors with one execution update
+NOTIFY_BYTES = 7000  # topics per announcement: PostgreSQL's NOTIFY takes under 8,000 bytes
 DEFAULT_LIMIT = 5000
 MAX_LIMIT = 100_000
 PAGE = 1000
@@ -35,6 +44,43 @@ def truncate(data: str) -> str:
         return data
     head = raw[:MAX_LINE_BYTES].decode("utf-8", "ignore")
     return head + TRUNCATED.format(len(raw) - len(head.encode()))
+
+
+def check_sources(entries: Sequence[NewLogEntry], field: str) -> None:
+    for e in entries:
+        if e.source not in SOURCES:
+            raise InvalidInput("source must be one of " + ", ".join(sorted(SOURCES)), field=field)
+
+
+def check_update_output(u: ExecutionUpdate) -> None:
+    """Bound the lines and record errors an update carries, and cut long lines, as the append
+    routes do (the API's own checks come first; these hold for every caller)."""
+    if u.logs is not None:
+        if len(u.logs) > MAX_UPDATE_LINES:
+            raise PayloadTooLarge(
+                f"at most {MAX_UPDATE_LINES} log lines in one update", field="logs"
+            )
+        check_sources(u.logs, "logs")
+        u.logs = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in u.logs]
+    if u.record_errors is not None and len(u.record_errors) > MAX_UPDATE_RECORD_ERRORS:
+        raise PayloadTooLarge(
+            f"at most {MAX_UPDATE_RECORD_ERRORS} record errors in one update",
+            field="record_errors",
+        )
+
+
+def _announcements(topics: set[str]) -> Iterator[set[str]]:
+    """The topics in groups small enough for one NOTIFY each."""
+    group: set[str] = set()
+    size = 0
+    for topic in sorted(topics):
+        if group and size + len(topic) + 1 > NOTIFY_BYTES:
+            yield group
+            group, size = set(), 0
+        group.add(topic)
+        size += len(topic) + 1
+    if group:
+        yield group
 
 
 class LogService:
@@ -56,11 +102,7 @@ class LogService:
         principal.require(Op.EXECUTION_UPDATE)
         if len(entries) > MAX_APPEND:
             raise PayloadTooLarge(f"at most {MAX_APPEND} entries in one request", field="entries")
-        for e in entries:
-            if e.source not in SOURCES:
-                raise InvalidInput(
-                    "source must be one of " + ", ".join(sorted(SOURCES)), field="source"
-                )
+        check_sources(entries, "source")
         clean = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in entries]
         written = (
             await self.store.log_append(
@@ -72,14 +114,42 @@ class LogService:
         if written is None:
             raise NotFound("execution not found", job_id=job_id)
         last, lines = written
-        # Trim in steps of a tenth of the cap, so a chatty job pays for it now and then only.
-        if lines > self.max_lines + self.max_lines // 10:
+        if self._trim_due(lines, len(clean)):
             await self.store.log_trim(
                 principal.tenant_id, job_id, execution_number, self.max_lines, DROPPED
             )
         if clean:
             await self.notifier.publish({log_topic(principal.tenant_id, job_id)})
         return last
+
+    def _trim_due(self, lines: int, added: int) -> bool:
+        """Whether the `added` lines that brought an execution's count (of lines it has had in
+        all) to `lines` passed the cap plus another tenth of it: a log is trimmed back to the cap
+        then, so a chatty job pays for it now and then, not at every append."""
+        step = max(self.max_lines // 10, 1)
+        passed = (lines - self.max_lines - 1) // step
+        return passed >= 1 and passed > (lines - added - self.max_lines - 1) // step
+
+    async def written_with_updates(
+        self,
+        tenant_id: str,
+        updates: Sequence[ExecutionUpdate],
+        outcomes: Sequence[UpdateOutcome],
+    ) -> None:
+        """After a batch of updates committed: keep the logs its lines went to bounded, and wake
+        the tails of those jobs, as an append does."""
+        added: dict[tuple[str, int], int] = {}
+        totals: dict[tuple[str, int], int] = {}
+        for u, o in zip(updates, outcomes, strict=True):
+            if o.applied and u.logs and o.log_lines is not None:
+                key = (u.job_id, u.execution_number)
+                added[key] = added.get(key, 0) + len(u.logs)
+                totals[key] = o.log_lines
+        for (job_id, number), n in sorted(added.items()):
+            if self._trim_due(totals[(job_id, number)], n):
+                await self.store.log_trim(tenant_id, job_id, number, self.max_lines, DROPPED)
+        for group in _announcements({log_topic(tenant_id, job_id) for job_id, _ in added}):
+            await self.notifier.publish(group)
 
     async def _job(self, principal: Principal, job_id: str) -> None:
         principal.require(Op.JOB_READ)

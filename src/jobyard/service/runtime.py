@@ -68,10 +68,10 @@ class Jobyard:
         self.auth = AuthService(self.store, self.secret_box)
         self.ended = EndedListeners()
         self.jobs = JobService(self.store, self.notifier, self.ended)
-        self.executions = ExecutionService(self.store, self.notifier, self.ended)
+        self.logs = LogService(self.store, self.notifier, self.settings.max_log_lines)
+        self.executions = ExecutionService(self.store, self.notifier, self.ended, self.logs)
         FleetJobService(self.store, self.notifier).listen(self.ended)
         self.tenants = TenantService(self.store, self.auth)
-        self.logs = LogService(self.store, self.notifier, self.settings.max_log_lines)
         self.record_errors = RecordErrorService(self.store, self.signer)
         self.sweeper = Sweeper(
             self.store, self.notifier, self.settings.sweep_interval_s, self.ended

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jobyard.domain.entities import ExecutionUpdate, UpdateOutcome
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import rows
-from jobyard.store.bulk_outcomes import BulkOutcomes, Columns
+from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.tables import executions, jobs
 from jobyard.store.types import Id, Json
+from jobyard.store.update_output import UpdateOutput
 
 ES = ExecutionStatus
 Key = tuple[str, int]
@@ -56,7 +57,7 @@ def _key(u: ExecutionUpdate) -> Key:
     return (u.job_id, u.execution_number)
 
 
-class BulkUpdates(BulkOutcomes):
+class BulkUpdates(UpdateOutput):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
@@ -88,6 +89,7 @@ class BulkUpdates(BulkOutcomes):
             general.sort(key=lambda i: _key(updates[i]))
             for i in general:
                 out[i] = await self._update_one(conn, tenant_id, updates[i])
+            await self._write_update_output(conn, tenant_id, updates, out)  # lines, record errors
         return [o for o in out if o is not None]
 
     # executions ---------------------------------------------------------------------------------

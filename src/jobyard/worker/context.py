@@ -39,6 +39,8 @@ class JobContext:
     process_id: int | None = None  # the command's pid, when the process runner runs one
     # set on the worker's loop with the kill order, for the runtime's own waiting
     cancelled_event: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    # the answer to the runtime's last report of its output, while it is awaited
+    reporting: asyncio.Future[Any] | None = field(default=None, repr=False)
 
     @property
     def job_id(self) -> str:

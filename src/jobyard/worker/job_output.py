@@ -1,8 +1,14 @@
-"""What a handler writes while it runs: log lines and record errors, buffered and sent in batches.
+"""What a handler reports while it runs: log lines, record errors, steps, progress and counters,
+buffered until the worker's next update of the execution carries them.
 
 Handlers may write from threads (sync handlers) or tasks (async ones), so the buffer takes a
 lock. The handler's own `logging` output lands here too: a logging handler looks up which job
 the calling code runs for through a context variable the runtime sets around each handler.
+
+Everything is taken in pieces an update can carry (`take`): at most 1,000 lines and 1,000 record
+errors, and about half a MiB of their text, so that no update is refused for its size. Lines are
+made what the server keeps before they are buffered (cut at 64 KiB with a marker, no NUL), and
+record errors plain text and JSON, so that one bad line cannot make a batch of updates invalid.
 """
 
 from __future__ import annotations
@@ -14,9 +20,71 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 current_output: contextvars.ContextVar[JobOutput | None] = contextvars.ContextVar(
     "jobyard_job_output", default=None
 )
+
+SOURCES = frozenset({"stdout", "stderr", "system"})
+MAX_LINE_BYTES = 64 * 1024
+TRUNCATED = " [... line truncated: {} more bytes]"
+MAX_UPDATE_LINES = 1000  # the server's bounds for one update
+MAX_UPDATE_ERRORS = 1000
+MAX_UPDATE_BYTES = 512 * 1024  # text of the lines and records in one update, about
+ENTRY_BYTES = 64  # what a line or record error adds to a request besides its text
+
+
+def clean_line(data: str) -> tuple[str, int]:
+    """The line as the server keeps it, and its size in bytes: NUL characters (which no
+    database keeps) and lone surrogates replaced, and a line over 64 KiB cut so that it keeps
+    as much as fits with a marker saying how much was cut."""
+    if "\x00" in data:
+        data = data.replace("\x00", "\ufffd")
+    if data.isascii():
+        if len(data) <= MAX_LINE_BYTES:
+            return data, len(data)
+        raw = data.encode()
+    else:
+        try:
+            raw = data.encode()
+        except UnicodeEncodeError:
+            raw = data.encode("utf-8", "replace")
+            data = raw.decode()
+        if len(raw) <= MAX_LINE_BYTES:
+            return data, len(raw)
+    room = MAX_LINE_BYTES - len(TRUNCATED.format(len(raw)))
+    head = raw[:room].decode("utf-8", "ignore")
+    line = head + TRUNCATED.format(len(raw) - len(head.encode()))
+    return line, len(line.encode())
+
+
+def plain_text(value: str, most: int) -> str:
+    """Text as the server takes it in a record error: no NUL, no lone surrogate, at most `most`
+    characters."""
+    text = str(value)[:most].replace("\x00", "\ufffd")
+    return text if text.isascii() else text.encode("utf-8", "replace").decode()
+
+
+def plain_json(value: Any) -> tuple[Any, int]:
+    """`value` as JSON values only, and the size of its JSON text: what JSON has no type for
+    (a time, a decimal, a set) becomes text, and what cannot be written at all, its repr."""
+    try:
+        text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+    except (orjson.JSONEncodeError, TypeError):
+        text = orjson.dumps(repr(value))
+    return orjson.loads(text), len(text)
+
+
+def _fitting(sizes: list[int], most: int, room: int) -> tuple[int, int]:
+    """How many entries from the front fit `most` and `room` bytes (at least one while `room`
+    is whole), and their size."""
+    n = used = 0
+    for size in sizes[:most]:
+        if n and used + size > room:
+            break
+        n, used = n + 1, used + size
+    return n, used
 
 
 @dataclass
@@ -28,6 +96,8 @@ class JobOutput:
     progress: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=dict)
     pid: int | None = None  # a command's pid, to report once
+    _log_sizes: list[int] = field(default_factory=list, repr=False)
+    _error_sizes: list[int] = field(default_factory=list, repr=False)
 
     def step(self, report: dict[str, Any]) -> None:
         with self._lock:
@@ -42,28 +112,14 @@ class JobOutput:
             for name, n in increments.items():
                 self.counters[name] = self.counters.get(name, 0) + n
 
-    def take_follow(self) -> dict[str, Any]:
-        """Steps, progress and counters not sent yet, as update fields (empty when none)."""
-        with self._lock:
-            fields: dict[str, Any] = {}
-            if self.steps:
-                fields["steps"], self.steps = self.steps, []
-            if self.progress is not None:
-                fields["progress"], self.progress = self.progress, None
-            if self.counters:
-                fields["counters"], self.counters = self.counters, {}
-            if self.pid is not None:
-                fields["pid"], self.pid = self.pid, None
-            return fields
-
-    def has_follow(self) -> bool:
-        with self._lock:
-            return bool(self.steps or self.counters) or (self.progress, self.pid) != (None, None)
-
     def log(self, data: str, source: str = "stdout") -> None:
-        entry = {"source": source, "data": data, "ts": datetime.now(UTC).isoformat()}
+        if source not in SOURCES:
+            raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
+        line, size = clean_line(str(data))
+        entry = {"source": source, "data": line, "ts": datetime.now(UTC).isoformat()}
         with self._lock:
             self.logs.append(entry)
+            self._log_sizes.append(size + ENTRY_BYTES)
 
     def record_error(
         self,
@@ -74,31 +130,59 @@ class JobOutput:
         data: Any = None,
         retriable: bool = False,
     ) -> None:
-        error = {"message": message, "retriable": retriable, "data": data}
+        record, size = plain_json(data)
+        text = plain_text(message, 10_000)
+        error = {"message": text, "retriable": bool(retriable), "data": record}
         if code is not None:
-            error["code"] = code
+            error["code"] = plain_text(code, 200)
         if source is not None:
-            error["source"] = source
+            error["source"] = plain_text(source, 200)
+        size += len(text) + ENTRY_BYTES
         with self._lock:
             self.errors.append(error)
+            self._error_sizes.append(size)
 
-    def pending(self) -> int:
+    def pending(self) -> bool:
+        """Whether anything waits to be sent."""
         with self._lock:
-            return len(self.logs) + len(self.errors)
+            return bool(self.logs or self.errors or self.steps or self.counters) or (
+                self.progress,
+                self.pid,
+            ) != (None, None)
 
-    def take(
-        self, max_logs: int, max_errors: int
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def take(self) -> list[tuple[dict[str, Any], int]]:
+        """Everything not sent yet, as the fields of as few updates as can carry it, in order,
+        each with the size of its lines and records: steps, progress, counters and a command's
+        pid on the first. Empty when there is nothing."""
         with self._lock:
-            logs, self.logs = self.logs[:max_logs], self.logs[max_logs:]
-            errors, self.errors = self.errors[:max_errors], self.errors[max_errors:]
-        return logs, errors
-
-    def put_back(self, logs: list[dict[str, Any]], errors: list[dict[str, Any]]) -> None:
-        """Undo a `take` whose send failed, keeping the order."""
-        with self._lock:
-            self.logs[:0] = logs
-            self.errors[:0] = errors
+            first: dict[str, Any] = {}
+            if self.steps:
+                first["steps"], self.steps = self.steps, []
+            if self.progress is not None:
+                first["progress"], self.progress = self.progress, None
+            if self.counters:
+                first["counters"], self.counters = self.counters, {}
+            if self.pid is not None:
+                first["pid"], self.pid = self.pid, None
+            pieces: list[tuple[dict[str, Any], int]] = []
+            fields = first
+            while self.logs or self.errors or fields:
+                lines, used = _fitting(self._log_sizes, MAX_UPDATE_LINES, MAX_UPDATE_BYTES)
+                if lines:
+                    fields["logs"], self.logs = self.logs[:lines], self.logs[lines:]
+                    del self._log_sizes[:lines]
+                room = MAX_UPDATE_BYTES - used if lines else MAX_UPDATE_BYTES
+                errors, size = _fitting(self._error_sizes, MAX_UPDATE_ERRORS, room)
+                if errors and (lines == 0 or used + size <= MAX_UPDATE_BYTES):
+                    fields["record_errors"], self.errors = (
+                        self.errors[:errors],
+                        self.errors[errors:],
+                    )
+                    del self._error_sizes[:errors]
+                    used += size
+                pieces.append((fields, used))
+                fields = {}
+            return pieces
 
 
 class CaptureHandler(logging.Handler):

@@ -1,8 +1,12 @@
 """`Worker`: claims jobs for its handlers, keeps their leases alive, and reports how they ended.
 
-One asyncio loop runs four kinds of task: a claimer (batched, long-polled claims with prefetch),
+One asyncio loop runs five kinds of task: a claimer (batched, long-polled claims with prefetch),
 `concurrency` runners (each runs one handler at a time: async handlers as tasks, sync handlers in
-threads), a heartbeat that renews every held lease, and the outbox that sends all updates.
+threads), a heartbeat that renews every held lease, an output loop that sends what running
+handlers wrote, and the outbox that sends all updates. What a handler writes (lines, record
+errors, steps, progress, counters) rides with its execution's updates, in the one outbox: a
+running job's every OUTPUT_INTERVAL_S, the rest with its completion, so the lines written before
+the end reach the log in the same write as the end, and a burst of jobs costs one request.
 An execution counts against `concurrency + prefetch` from its claim until its outcome is handed
 to the outbox, not until the server has answered: the next claim overlaps the last completions.
 SIGTERM (or a first SIGINT) stops claiming, hands unstarted jobs back at once, and lets running
@@ -24,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from jobyard.client.async_client import AsyncClient
-from jobyard.client.errors import ApiError, JobyardClientError
+from jobyard.client.errors import JobyardClientError
 from jobyard.client.models import BatchResult, ExecutionRef, ExecutionUpdate, WorkerInfo
 from jobyard.worker import outcomes
 from jobyard.worker.context import JobContext
@@ -38,8 +42,6 @@ Handler = Callable[[JobContext], Any]
 H = TypeVar("H", bound=Handler)
 Key = tuple[str, int]
 OUTPUT_INTERVAL_S = 0.25
-MAX_LOG_BATCH = 5000
-MAX_ERROR_BATCH = 2000
 
 CLAIM_LINGER_S = 0.005
 
@@ -75,8 +77,6 @@ class Worker:
             pid=os.getpid(),
         )
         self.handlers: dict[str, Handler] = {}
-        self._output_locks: dict[Key, asyncio.Lock] = {}
-        self._outbox: Outbox | None = None
         self._held: dict[Key, JobContext] = {}
         self._tasks: dict[Key, asyncio.Task[Any]] = {}
         self._fresh_state()
@@ -138,13 +138,11 @@ class Worker:
             self._install_signals()
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="jobyard-handler")
         async with AsyncClient(self.url, self.api_key) as client:
-            self._client = client
             outbox = Outbox(client, self._on_result)
             outbox.start()
-            self._outbox = outbox
             capture = CaptureHandler()
             logging.getLogger().addHandler(capture)
-            sender = asyncio.create_task(self._output_loop(), name="jobyard-output")
+            sender = asyncio.create_task(self._output_loop(outbox), name="jobyard-output")
             claimer = asyncio.create_task(self._claim_loop(client), name="jobyard-claimer")
             beat = asyncio.create_task(self._heartbeat_loop(outbox), name="jobyard-heartbeat")
             runners = [
@@ -249,7 +247,6 @@ class Worker:
                 self._settle(key, outbox, outcomes.cancelled() if not ctx.lease_lost else None)
                 continue
             outcome = await self._execute(ctx, pool)
-            await self._flush_output(ctx)  # the lines written before the end come first
             self._settle(key, outbox, None if ctx.lease_lost else outcome)
 
     async def _execute(self, ctx: JobContext, pool: ThreadPoolExecutor) -> outcomes.Outcome:
@@ -292,24 +289,25 @@ class Worker:
         await asyncio.sleep(self.kill_grace_s)
 
     def _settle(self, key: Key, outbox: Outbox, outcome: outcomes.Outcome | None) -> None:
-        """Report the end of an execution; it leaves `_held` once the server answered."""
+        """Report the end of an execution, with what its handler wrote and has not been sent
+        (the lines written before the end come first); it leaves `_held` once the server
+        answered."""
         ctx = self._held.get(key)
-        if ctx is not None:
-            self._mark_settled(ctx)
-        if outcome is None:
+        if ctx is None or outcome is None:  # lost: nothing more of it is ours to send
+            if ctx is not None:
+                self._mark_settled(ctx)
             self._release_slot(key)
             return
-        update = ExecutionUpdate(
-            job_id=key[0],
-            execution_number=key[1],
+        self._mark_settled(ctx)
+        answered = self._report(
+            ctx,
+            outbox,
             status=outcome.status,
             result=outcome.result,
             error=outcome.error,
-            exit_code=ctx.exit_code if ctx is not None else None,
-            worker_id=self.info.id,
-            **(ctx.output.take_follow() if ctx is not None else {}),
+            exit_code=ctx.exit_code,
         )
-        outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
+        answered.add_done_callback(lambda _f: self._release_slot(key))
 
     def _mark_settled(self, ctx: JobContext) -> None:
         """Its last report is decided: heartbeats stop, and its place may be claimed again."""
@@ -320,70 +318,46 @@ class Worker:
 
     def _release_slot(self, key: Key) -> None:
         self._held.pop(key, None)
-        self._output_locks.pop(key, None)
         self._room.set()
+
+    def _report(self, ctx: JobContext, outbox: Outbox, **fields: Any) -> asyncio.Future[Any]:
+        """Send an update of `ctx` with `fields`, carrying what its handler wrote and has not been
+        sent: more output than one update may carry goes first, in updates of its own. Answers
+        the future of the last update (the outbox answers them in order)."""
+        pieces = ctx.output.take() or [({}, 0)]
+        *first, (output, size) = pieces
+        for piece, piece_size in first:
+            outbox.send(self._update(ctx, **piece), piece_size)
+        return outbox.send(self._update(ctx, **output, **fields), size)
+
+    def _update(self, ctx: JobContext, **fields: Any) -> ExecutionUpdate:
+        return ExecutionUpdate(
+            job_id=ctx.job_id,
+            execution_number=ctx.execution_number,
+            worker_id=self.info.id,
+            **fields,
+        )
 
     async def _heartbeat_loop(self, outbox: Outbox) -> None:
         interval = max(self.lease_s / 3, 0.5)
         while True:
             await asyncio.sleep(interval)
-            for (job_id, number), ctx in list(self._held.items()):
-                if ctx.settled:
-                    continue
-                outbox.send(
-                    ExecutionUpdate(job_id=job_id, execution_number=number, worker_id=self.info.id)
-                )
+            for ctx in list(self._held.values()):
+                if not ctx.settled:
+                    self._report(ctx, outbox)
 
-    async def _output_loop(self) -> None:
-        """Send what handlers wrote, every OUTPUT_INTERVAL_S."""
+    async def _output_loop(self, outbox: Outbox) -> None:
+        """Every OUTPUT_INTERVAL_S, send what running handlers wrote: one request for all of
+        them. A job whose last report is not answered yet waits for the next round, so that a
+        server slow to answer makes fewer and larger updates, not a queue of small ones."""
         while True:
             await asyncio.sleep(OUTPUT_INTERVAL_S)
             for ctx in list(self._held.values()):
+                sending = ctx.reporting
+                if ctx.settled or (sending is not None and not sending.done()):
+                    continue
                 if ctx.output.pending():
-                    await self._send_output(ctx)
-                if ctx.output.has_follow() and not ctx.settled and self._outbox is not None:
-                    follow = ctx.output.take_follow()
-                    self._outbox.send(
-                        ExecutionUpdate(
-                            job_id=ctx.job_id,
-                            execution_number=ctx.execution_number,
-                            worker_id=self.info.id,
-                            **follow,
-                        )
-                    )
-
-    async def _flush_output(self, ctx: JobContext, attempts: int = 5) -> None:
-        for _ in range(attempts):
-            if not ctx.output.pending():
-                return
-            if not await self._send_output(ctx):
-                await asyncio.sleep(0.5)
-        if ctx.output.pending():
-            log.warning("job %s: could not deliver all of its output", ctx.job_id)
-
-    async def _send_output(self, ctx: JobContext) -> bool:
-        """One batch of the context's lines and record errors; False when it could not go."""
-        lock = self._output_locks.setdefault((ctx.job_id, ctx.execution_number), asyncio.Lock())
-        async with lock:
-            logs, errors = ctx.output.take(MAX_LOG_BATCH, MAX_ERROR_BATCH)
-            try:
-                if logs:
-                    await self._client.append_logs(
-                        ctx.job_id, ctx.execution_number, logs, self.info.id
-                    )
-                    logs = []
-                if errors:
-                    await self._client.append_record_errors(
-                        ctx.job_id, ctx.execution_number, errors, self.info.id
-                    )
-            except ApiError as exc:  # refused (the execution is no longer ours): drop it
-                log.warning("job %s: output refused: %s", ctx.job_id, exc)
-                return True
-            except JobyardClientError as exc:
-                log.warning("job %s: cannot send output yet: %s", ctx.job_id, exc)
-                ctx.output.put_back(logs, errors)
-                return False
-            return True
+                    ctx.reporting = self._report(ctx, outbox)
 
     def _on_result(self, result: BatchResult) -> None:
         ctx = self._held.get((result.job_id, result.execution_number))
@@ -439,13 +413,8 @@ class Worker:
         self._mark_settled(ctx)
         self._cancel(ctx)
         key = (ctx.job_id, ctx.execution_number)
-        update = ExecutionUpdate(
-            job_id=ctx.job_id,
-            execution_number=ctx.execution_number,
-            status="queued",
-            worker_id=self.info.id,
-        )
-        outbox.send(update).add_done_callback(lambda _f: self._release_slot(key))
+        handed = self._report(ctx, outbox, status="queued")  # with the lines it wrote so far
+        handed.add_done_callback(lambda _f: self._release_slot(key))
 
 
 async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
+from jobyard.api.schemas.follow import LogEntryIn, RecordErrorIn
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
@@ -18,6 +19,7 @@ from jobyard.domain.entities import (
     WorkerIdentity,
 )
 from jobyard.domain.states import ExecutionStatus
+from jobyard.service.logs import MAX_UPDATE_LINES, MAX_UPDATE_RECORD_ERRORS
 
 # "queued" hands a held execution back to the queue, claimable at once (a worker that stops).
 ReportableStatus = Literal["queued", "in_progress", "succeeded", "failed", "rejected", "canceled"]
@@ -170,9 +172,24 @@ class UpdateFields(Request):
     counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
         None, description="Increments, added to the job's counters."
     )
+    logs: list[LogEntryIn] | None = Field(
+        None,
+        max_length=MAX_UPDATE_LINES,
+        description="Log lines appended to the job's log in the update's own write, only if "
+        "the update applies: as the logs route appends them.",
+    )
+    record_errors: list[RecordErrorIn] | None = Field(
+        None,
+        max_length=MAX_UPDATE_RECORD_ERRORS,
+        description="Record errors added in the update's own write, only if it applies.",
+    )
 
     def to_update(self, job_id: str, execution_number: int) -> ExecutionUpdate:
-        data = self.model_dump(exclude={"job_id", "execution_number"})
+        data = self.model_dump(exclude={"job_id", "execution_number", "logs", "record_errors"})
+        if self.logs is not None:
+            data["logs"] = [e.to_new() for e in self.logs]
+        if self.record_errors is not None:
+            data["record_errors"] = [e.to_new() for e in self.record_errors]
         data["status"] = ExecutionStatus(self.status) if self.status else None
         if self.progress is not None:
             data["progress"] = self.progress.model_dump()
