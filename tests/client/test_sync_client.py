@@ -25,6 +25,14 @@ def test_create_get_list_and_iterate(tenant: Tenant) -> None:
         assert [j.type for j in c.list_jobs(type=["sms"]).items] == ["sms"]
 
 
+def test_create_job_ids_answers_ids_of_jobs_made(tenant: Tenant) -> None:
+    with Client(tenant.server.url, tenant.admin_key) as c:
+        ids = c.create_job_ids([JobSpec(type="email"), {"type": "sms", "queue": "texts"}])
+        assert len(ids) == 2
+        assert [c.get_job(i).type for i in ids] == ["email", "sms"]
+        assert c.get_job(ids[1]).queue == "texts"
+
+
 def test_create_is_idempotent_on_retry(tenant: Tenant) -> None:
     with Client(tenant.server.url, tenant.admin_key) as c:
         first = c.create_job({"type": "email", "idempotency_key": "k-1"})
