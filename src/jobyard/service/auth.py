@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -119,17 +120,43 @@ def _principal(key: ApiKey) -> Principal:
     )
 
 
+KEY_CACHE_S = 2.0  # how long a node trusts a key it has read (revoked elsewhere: this late)
+KEY_CACHE_SIZE = 10_000
+
+
 class AuthService:
     def __init__(self, store: Store, box: SecretBox) -> None:
         self.store = store
         self.box = box
+        self._recent: dict[str, tuple[float, ApiKey]] = {}
+
+    async def _key(self, prefix: str) -> ApiKey | None:
+        """The key with `prefix`, as read within the last `KEY_CACHE_S` seconds: a worker's
+        requests would otherwise each cost a read of its key. Its expiry and revocation are
+        judged on every request all the same; a key this node revokes or rotates is read
+        again at once (`_forget`), one revoked through another node within the interval."""
+        now = time.monotonic()
+        hit = self._recent.get(prefix)
+        if hit is not None and now - hit[0] < KEY_CACHE_S:
+            return hit[1]
+        key = await self.store.key_get_by_prefix(prefix)
+        if key is None:
+            self._recent.pop(prefix, None)
+            return None
+        if len(self._recent) >= KEY_CACHE_SIZE:
+            self._recent.clear()
+        self._recent[prefix] = (now, key)
+        return key
+
+    def _forget(self, key: ApiKey) -> None:
+        self._recent.pop(key.prefix, None)
 
     async def authenticate(self, token: Credentials | None) -> Principal:
         if isinstance(token, sigv4.HttpRequest):
             return await self._authenticate_signed(token)
         if not token:
             raise Unauthenticated()
-        key = await self.store.key_get_by_prefix(lookup_id(token))
+        key = await self._key(lookup_id(token))
         if (
             key is None
             or key.type != API
@@ -157,7 +184,7 @@ class AuthService:
         auth = sigv4.parse_authorization(next(iter(request.values("authorization")), ""))
         if request.values("x-amz-security-token"):
             raise AwsAuthError(sigv4.UNRECOGNIZED, "temporary credentials are not accepted")
-        key = await self.store.key_get_by_prefix(auth.access_key_id)
+        key = await self._key(auth.access_key_id)
         now = datetime.now(UTC)
         if key is None or key.type != SIGV4 or key.secret_enc is None or not _live(key, now):
             message = "the access key id is unknown, revoked or expired"
@@ -242,6 +269,7 @@ class AuthService:
             subject=old.owner,
         )
         ended: ApiKey | None = None
+        self._forget(old)
         if revoke_old_in_s == 0:
             ended = await self.store.key_revoke(principal.tenant_id, old.id)
         elif revoke_old_in_s is not None:
@@ -258,4 +286,5 @@ class AuthService:
         key = await self.store.key_revoke(principal.tenant_id, key_id) if is_id(key_id) else None
         if key is None:
             raise NotFound("key not found", key_id=key_id)
+        self._forget(key)
         return key
