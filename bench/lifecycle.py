@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -85,8 +85,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str) -> Iterator[tuple[str, str]]:
-    """A real server on a free port, in its own data folder; yields its URL and admin key."""
+def serve(database_url: str, options: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+    """A real server on a free port, in its own data folder; yields its URL and admin key.
+    `options` go to `jobyard serve` (`--processes 2`, say)."""
     port = _free_port()
     admin_key = "bench_" + secrets.token_hex(24)
     with tempfile.TemporaryDirectory(prefix="jobyard-bench-") as tmp:
@@ -100,7 +101,10 @@ def serve(database_url: str) -> Iterator[tuple[str, str]]:
         cmd = [sys.executable, "-m", "jobyard.cli.main", "serve", "--port", str(port)]
         with log_path.open("wb") as log:
             proc = subprocess.Popen(
-                [*cmd, "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT, env=env
+                [*cmd, "--log-level", "warning", *options],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
             )
         url = f"http://127.0.0.1:{port}"
         try:
