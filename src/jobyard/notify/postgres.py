@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 import asyncpg
@@ -20,6 +21,23 @@ def _dsn(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql://" + url[len(prefix) :]
     return url
+
+
+NOTIFY_BYTES = 7000  # a NOTIFY payload must stay under 8,000 bytes
+
+
+def payloads(topics: set[str]) -> Iterator[str]:
+    """The topics, newline-separated, in as few payloads as fit one NOTIFY each."""
+    group: list[str] = []
+    size = 0
+    for topic in sorted(topics):
+        if group and size + len(topic.encode()) + 1 > NOTIFY_BYTES:
+            yield "\n".join(group)
+            group, size = [], 0
+        group.append(topic)
+        size += len(topic.encode()) + 1
+    if group:
+        yield "\n".join(group)
 
 
 class PostgresNotifier(LocalNotifier):
@@ -60,7 +78,8 @@ class PostgresNotifier(LocalNotifier):
             try:
                 if self._pub is None or self._pub.is_closed():
                     self._pub = await asyncpg.connect(self._dsn)
-                await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, "\n".join(topics))
+                for payload in payloads(topics):
+                    await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning(
                     "notify failed, other nodes will see the work on their next poll: %s", exc

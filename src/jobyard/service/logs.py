@@ -9,7 +9,7 @@ with its end. Both number, bound and announce lines alike.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from jobyard.domain.entities import ExecutionUpdate, LogEntry, NewLogEntry, UpdateOutcome
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
@@ -25,7 +25,6 @@ MAX_LINE_BYTES = 64 * 1024
 MAX_APPEND = 10_000
 MAX_UPDATE_LINES = 1000  # log lines with one execution update
 MAX_UPDATE_RECORD_ERRORS = 1000  # record errors with one execution update
-NOTIFY_BYTES = 7000  # topics per announcement: PostgreSQL's NOTIFY takes under 8,000 bytes
 DEFAULT_LIMIT = 5000
 MAX_LIMIT = 100_000
 PAGE = 1000
@@ -67,20 +66,6 @@ def check_update_output(u: ExecutionUpdate) -> None:
             f"at most {MAX_UPDATE_RECORD_ERRORS} record errors in one update",
             field="record_errors",
         )
-
-
-def _announcements(topics: set[str]) -> Iterator[set[str]]:
-    """The topics in groups small enough for one NOTIFY each."""
-    group: set[str] = set()
-    size = 0
-    for topic in sorted(topics):
-        if group and size + len(topic) + 1 > NOTIFY_BYTES:
-            yield group
-            group, size = set(), 0
-        group.add(topic)
-        size += len(topic) + 1
-    if group:
-        yield group
 
 
 class LogService:
@@ -148,8 +133,7 @@ class LogService:
         for (job_id, number), n in sorted(added.items()):
             if self._trim_due(totals[(job_id, number)], n):
                 await self.store.log_trim(tenant_id, job_id, number, self.max_lines, DROPPED)
-        for group in _announcements({log_topic(tenant_id, job_id) for job_id, _ in added}):
-            await self.notifier.publish(group)
+        await self.notifier.publish({log_topic(tenant_id, job_id) for job_id, _ in added})
 
     async def _job(self, principal: Principal, job_id: str) -> None:
         principal.require(Op.JOB_READ)
