@@ -55,7 +55,7 @@ def test_a_kill_order_ends_the_command_and_its_children(tenant: Tenant, tmp_path
             tenant.server.url, tenant.admin_key, "cmd-kill", tmp_path / "w.log", env=env
         )
         try:
-            wait_for(pids.exists, 30, "the command to start")
+            wait_for(lambda: _both_pids(pids), 30, "the command to start")
             command, grandchild = (int(p) for p in pids.read_text().split())
             assert alive(command)
             assert alive(grandchild)
@@ -70,3 +70,8 @@ def test_a_kill_order_ends_the_command_and_its_children(tenant: Tenant, tmp_path
         data = [e.data for e in c.iter_logs(job.id)]
         # the lines written before the kill are all there (two pipes: no order between them)
         assert sorted(data) == sorted(["out 0", "out 1", "out 2", "to stderr", "lingering"])
+
+
+def _both_pids(path: Path) -> bool:
+    """The command wrote its pid and its child's (the file may exist before it is written)."""
+    return path.exists() and len(path.read_text().split()) == 2
