@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,8 +30,7 @@ ES = ExecutionStatus
 _latest = executions.alias("latest")
 
 
-def _job_with_latest() -> sa.Select[Any]:
-    """A job joined with its latest execution, whose columns are prefixed `x_`."""
+def _build_job_with_latest() -> sa.Select[Any]:
     cols = [c.label(rows.EXECUTION_PREFIX + c.name) for c in _latest.c]
     return sa.select(jobs, *cols).select_from(
         jobs.outerjoin(
@@ -38,6 +38,15 @@ def _job_with_latest() -> sa.Select[Any]:
             sa.and_(_latest.c.job_id == jobs.c.id, _latest.c.execution_number == jobs.c.attempts),
         )
     )
+
+
+_JOB_WITH_LATEST = _build_job_with_latest()
+
+
+def _job_with_latest() -> sa.Select[Any]:
+    """A job joined with its latest execution, whose columns are prefixed `x_` (built once:
+    statements are immutable, and callers add their conditions to a copy)."""
+    return _JOB_WITH_LATEST
 
 
 def _job_and_latest(row: Any) -> Job:
@@ -122,9 +131,19 @@ class JobQueries(SqlStoreBase):
             "steps": [new_step(s) for s in new.steps],
         }
 
-    async def _insert_rows(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> list[Job]:
-        if not params:
-            return []
+    @cached_property
+    def _insert_statements(self) -> tuple[sa.Insert, sa.Insert]:
+        """The job and execution inserts of `_insert_rows`, built once (with their cache keys)
+        where the clock is the database's `now()`; SQLite's clock is a value bound at build
+        time, so there they are built for each call."""
+        return self._build_inserts()
+
+    def _inserts(self) -> tuple[sa.Insert, sa.Insert]:
+        if self.dialect == "postgresql":
+            return self._insert_statements
+        return self._build_inserts()
+
+    def _build_inserts(self) -> tuple[sa.Insert, sa.Insert]:
         now = self._now()
         sched = sa.bindparam("due_at", type_=jobs.c.scheduled_at.type)
         due = sa.func.coalesce(sched, now) <= now
@@ -138,6 +157,23 @@ class JobQueries(SqlStoreBase):
             )
             .returning(jobs, sort_by_parameter_order=True)
         )
+        ex_stmt = (
+            sa.insert(executions)
+            .values(
+                execution_number=1,
+                status=ES.QUEUED.value,
+                version=1,
+                status_details={},
+                last_updated_at=now,
+            )
+            .returning(executions, sort_by_parameter_order=True)
+        )
+        return job_stmt, ex_stmt
+
+    async def _insert_rows(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> list[Job]:
+        if not params:
+            return []
+        job_stmt, ex_stmt = self._inserts()
         result = await conn.execute(job_stmt, params)
         job_rows = list(result.mappings())
         ex_params = [
@@ -154,17 +190,6 @@ class JobQueries(SqlStoreBase):
             }
             for r in job_rows
         ]
-        ex_stmt = (
-            sa.insert(executions)
-            .values(
-                execution_number=1,
-                status=ES.QUEUED.value,
-                version=1,
-                status_details={},
-                last_updated_at=now,
-            )
-            .returning(executions, sort_by_parameter_order=True)
-        )
         ex_rows = list((await conn.execute(ex_stmt, ex_params)).mappings())
         return [
             rows.job_from(j, rows.execution_from(x)) for j, x in zip(job_rows, ex_rows, strict=True)

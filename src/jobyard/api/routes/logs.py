@@ -76,12 +76,10 @@ async def stream_logs(
     start = after
     if last_event_id is not None and last_event_id.isdigit():
         start = int(last_event_id)
+    # The job first (404, 403), then a place (429): a refused tail never holds one, and a tail
+    # of no job says so whatever the key's places.
+    entries = await jy.logs.tail(caller, job_id, start)  # not started yet: nothing to close
     slot = jy.limits.tail(caller.key_id)  # 429 when the key has its most tails open
-    try:
-        entries = await jy.logs.tail(caller, job_id, start)
-    except BaseException:
-        slot.release()
-        raise
 
     async def events() -> AsyncIterator[bytes]:
         with slot:  # given back however the stream ends: its end, a disconnect, an error
