@@ -349,3 +349,90 @@ async def test_concurrent_batches_sharing_rows_do_not_deadlock(
             assert all(o.applied for o in outcomes[30:])
         for job in made:
             assert (await current(store, tenant_id, job.id)).status is JobStatus.SUCCEEDED
+
+
+# Rows that follow a job: steps, progress and counters, with each kind of status.
+FOLLOWED: list[tuple[dict[str, Any], ExecutionStatus | None, dict[str, Any]]] = [
+    (
+        {"steps": ["read", "write"]},
+        ES.SUCCEEDED,
+        {
+            "steps": [
+                {"name": "read", "status": "succeeded"},
+                {"name": "write", "status": "skipped"},
+            ],
+            "progress": {"current": 10, "total": 10, "message": "done"},
+            "counters": {"num_success": 3, "num_pages": 1},
+            "result": {"rows": 3},
+        },
+    ),
+    (
+        {"max_attempts": 3},
+        ES.FAILED,
+        {
+            "steps": [{"name": "load", "status": "failed", "error": {"m": "x"}}],
+            "counters": {"num_error": 2},
+        },
+    ),
+    (
+        {},
+        None,
+        {"progress": {"current": 1, "total": 4, "message": "m"}, "counters": {"num_ignore": 5}},
+    ),
+    (
+        {},
+        ES.IN_PROGRESS,
+        {"steps": [{"name": "a", "status": "in_progress"}], "status_details": {"p": "1"}},
+    ),
+    ({}, ES.REJECTED, {"counters": {"num_export": 7}}),
+]
+
+
+async def test_followed_rows_in_a_batch_write_what_row_by_row_writes(
+    store: Store, tenant_id: str
+) -> None:
+    async def run(queue: str, write: Any) -> list[tuple[Any, ...]]:
+        made = [
+            await add_job(store, tenant_id, queue=queue, backoff_base_s=0, **job)
+            for job, _, _ in FOLLOWED
+        ]
+        held = {
+            c.execution.job_id: c.execution
+            for c in await claim(store, tenant_id, (queue,), max=len(made), worker=W1)
+        }
+        updates = [
+            ExecutionUpdate(job.id, 1, status, expected_version=held[job.id].version, **fields)
+            for job, (_, status, fields) in zip(made, FOLLOWED, strict=True)
+        ]
+        stale = held[made[2].id]  # a refused row writes none of what it carries
+        updates.append(
+            ExecutionUpdate(stale.job_id, 1, expected_version=0, counters={"num_success": 100})
+        )
+        outcomes = await write(store, tenant_id, updates)
+        assert [o.applied for o in outcomes] == [True] * len(FOLLOWED) + [False]
+        seen = []
+        for job in made:
+            after = await current(store, tenant_id, job.id)
+            steps = [
+                {k: (v if not k.endswith("_at") else v is not None) for k, v in s.items()}
+                for s in after.steps
+            ]
+            seen.append((after.status, after.attempts, steps, after.progress, after.counters))
+        return seen
+
+    async def batch(s: Store, t: str, updates: list[ExecutionUpdate]) -> list[UpdateOutcome]:
+        return await s.execution_update_many(t, updates)
+
+    bulk = await run("followed-bulk", batch)
+    general = await run("followed-general", report_row_by_row)
+    assert bulk == general
+    assert bulk[0][0] is JobStatus.SUCCEEDED
+    assert [s["status"] for s in bulk[0][2]] == ["succeeded", "skipped"]
+    assert bulk[0][3] == {"current": 10, "total": 10, "message": "done"}
+    assert bulk[0][4]["num_success"] == 3
+    assert bulk[1][:2] == (JobStatus.QUEUED, 2)  # retried, with the failed attempt's steps kept
+    assert bulk[1][2][0]["error"] == {"m": "x"}
+    assert bulk[1][4]["num_error"] == 2
+    assert bulk[2][4]["num_ignore"] == 5
+    assert bulk[2][4]["num_success"] == 0
+    assert bulk[4][4]["num_export"] == 7

@@ -49,6 +49,7 @@ class PostgresNotifier(LocalNotifier):
         self._dsn = _dsn(url)
         self._listen: asyncpg.Connection | None = None
         self._pub: asyncpg.Connection | None = None
+        self._pub_pid = 0  # the backend of `_pub`, whose notifications come back to us too
         self._pub_lock = asyncio.Lock()
         self._keeper: asyncio.Task[None] | None = None
 
@@ -60,7 +61,9 @@ class PostgresNotifier(LocalNotifier):
         self._listen = await asyncpg.connect(self._dsn)
         await self._listen.add_listener(CHANNEL, self._on_notify)
 
-    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _on_notify(self, _conn: Any, pid: int, _channel: str, payload: str) -> None:
+        if pid == self._pub_pid:
+            return  # this node's own: `publish` delivered it here already
         self.deliver(set(payload.split("\n")))
 
     async def _keep_alive(self) -> None:
@@ -78,6 +81,7 @@ class PostgresNotifier(LocalNotifier):
             try:
                 if self._pub is None or self._pub.is_closed():
                     self._pub = await asyncpg.connect(self._dsn)
+                    self._pub_pid = self._pub.get_server_pid()
                 for payload in payloads(topics):
                     await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
             except (OSError, asyncpg.PostgresError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 
 from jobyard.domain.entities import (
@@ -162,15 +163,15 @@ class ExecutionService:
         ]
         handed_back: set[str] = set()
         ended: list[Execution] = []
+        counted: Counter[tuple[str, str]] = Counter()
         for u, o in zip(updates, result, strict=True):
-            status = u.status.value if u.status else "progress"
-            metrics.EXECUTION_UPDATES.labels(
-                principal.tenant_id, status, "yes" if o.applied else "no"
-            ).inc()
+            counted[(u.status.value if u.status else "progress", "yes" if o.applied else "no")] += 1
             if o.applied and o.execution is not None and o.execution.status is ES.QUEUED:
                 handed_back.add(queue_topic(o.execution.tenant_id, o.execution.queue))
             if o.applied and o.execution is not None and o.execution.status in TERMINAL_EXECUTION:
                 ended.append(o.execution)
+        for (status, applied), n in counted.items():
+            metrics.EXECUTION_UPDATES.labels(principal.tenant_id, status, applied).inc(n)
         if handed_back:  # claimable at once: wake the workers waiting on those queues
             await self.notifier.publish(handed_back)
         await self.logs.written_with_updates(principal.tenant_id, updates, result)

@@ -16,9 +16,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from jobyard.domain.entities import ExecutionUpdate
+from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate
 from jobyard.domain.retry import RetryPolicy
 from jobyard.domain.states import ExecutionStatus, JobStatus, job_status_for
+from jobyard.domain.steps import merge_steps
 from jobyard.store.execution_queries import ExecutionQueries
 from jobyard.store.tables import executions, jobs
 from jobyard.store.types import Id, Json
@@ -43,6 +44,15 @@ _NEXT_COLUMNS: Columns = (
     ("delay_s", sa.Float()),
 )
 
+# What following a job writes onto it: steps and progress (null: unchanged), counter increments.
+_FOLLOW_COLUMNS: Columns = (
+    ("job_id", Id),
+    ("execution_number", sa.Integer()),
+    ("steps", Json),
+    ("progress", Json),
+    *((name, sa.BigInteger()) for name in COUNTERS),
+)
+
 
 class BulkOutcomes(ExecutionQueries):
     @abstractmethod
@@ -64,6 +74,44 @@ class BulkOutcomes(ExecutionQueries):
             sa.update(jobs)
             .where(self._latest_of_job(o))
             .values(updated_at=self._now(), **self._outcome_values(o))
+        )
+
+    async def _jobs_follow(
+        self, conn: AsyncConnection, applied: list[tuple[ExecutionUpdate, Execution]]
+    ) -> None:
+        """Steps, progress and counters of applied updates onto their jobs, as `_write_follow`
+        does for one: counters added in SQL, steps merged under the rows' locks (taken in id
+        order) and stamped with each update's database time."""
+        if not applied:
+            return
+        stepped = sorted({u.job_id for u, _ in applied if u.steps is not None})
+        current: dict[str, Any] = {}
+        if stepped:
+            result = await conn.execute(
+                sa.select(jobs.c.id, jobs.c.steps)
+                .where(jobs.c.id.in_(stepped))
+                .order_by(jobs.c.id)
+                .with_for_update()
+            )
+            current = {str(r.id): r.steps or [] for r in result}
+        values = []
+        for u, ex in applied:
+            steps = None
+            if u.steps is not None:
+                steps = merge_steps(current.get(u.job_id, []), u.steps, ex.last_updated_at)
+            added = u.counters or {}
+            counts = (added.get(name, 0) for name in COUNTERS)
+            values.append((u.job_id, u.execution_number, steps, u.progress, *counts))
+        f = self._per_row("f", _FOLLOW_COLUMNS, values)
+        await conn.execute(
+            sa.update(jobs)
+            .where(self._latest_of_job(f))
+            .values(
+                updated_at=self._now(),
+                steps=sa.func.coalesce(f.c.steps, jobs.c.steps),
+                progress=sa.func.coalesce(f.c.progress, jobs.c.progress),
+                **{name: jobs.c[name] + f.c[name] for name in COUNTERS},
+            )
         )
 
     async def _jobs_finish(self, conn: AsyncConnection, applied: list[ExecutionUpdate]) -> None:

@@ -1,11 +1,12 @@
 """The hot path of worker updates: a batch written in a few statements, whatever its rows carry.
 
 Most rows of a busy batch are alike: a final status (succeeded, rejected, failed) or a heartbeat,
-each with its own result, error, status details, exit code or lease. Each kind is written with
-one conditional UPDATE for the whole batch, joined to the rows' own values (a backend's
-`_per_row` relation), and its jobs with one UPDATE more; failures that are retried add one
-UPDATE and one INSERT. What stays row by row, through `_update_one`: canceled (it must answer a
-kill order), hand-backs (queued), statuses only the server sets, and a row named again later in
+each with its own result, error, status details, exit code or lease, steps, progress or
+counters. Each kind is written with one conditional UPDATE for the whole batch, joined to the
+rows' own values (a backend's `_per_row` relation), and its jobs with one UPDATE more (two with
+steps, progress or counters); failures that are retried add one UPDATE and one INSERT. What
+stays row by row, through `_update_one`: canceled (it must answer a kill order), hand-backs
+(queued), statuses only the server sets, a process's identity, and a row named again later in
 the batch, so that repeats keep their sequential meaning. A row the bulk statement misses is
 answered by the same refusal logic as the general path.
 """
@@ -44,8 +45,8 @@ _KEY_COLUMNS: Columns = (("job_id", Id), ("execution_number", sa.Integer()))
 
 def _bulk_kind(u: ExecutionUpdate) -> str | None:
     """ "final" or "beat" for rows the bulk path takes, else None (the general path)."""
-    if u.follows() or u.pid is not None or u.hostname is not None:
-        return None  # steps, progress, counters and process identity go row by row
+    if u.pid is not None or u.hostname is not None:
+        return None  # process identity goes row by row
     if u.status in _FINAL:
         return "final"
     if u.status is None or u.status is ES.IN_PROGRESS:
@@ -162,6 +163,17 @@ class BulkUpdates(UpdateOutput):
             )
         return done
 
+    async def _follow(
+        self, conn: AsyncConnection, batch: list[ExecutionUpdate], done: dict[Key, UpdateOutcome]
+    ) -> None:
+        """The steps, progress and counters of the applied rows that report some."""
+        followed = []
+        for u in batch:
+            outcome = done.get(_key(u))
+            if outcome is not None and outcome.execution is not None and u.follows():
+                followed.append((u, outcome.execution))
+        await self._jobs_follow(conn, followed)
+
     async def _bulk_beat(
         self, conn: AsyncConnection, tenant_id: str, batch: list[ExecutionUpdate]
     ) -> dict[Key, UpdateOutcome]:
@@ -182,6 +194,7 @@ class BulkUpdates(UpdateOutput):
                 exit_code=sa.func.coalesce(u.c.exit_code, executions.c.exit_code),
             ),
         )
+        await self._follow(conn, batch, done)
         await self._jobs_note(conn, [x for x in batch if _key(x) in done])
         return done
 
@@ -205,6 +218,7 @@ class BulkUpdates(UpdateOutput):
                 exit_code=sa.func.coalesce(u.c.exit_code, executions.c.exit_code),
             ),
         )
+        await self._follow(conn, batch, done)  # before a retry moves the job on
         await self._jobs_finish(conn, [x for x in batch if _key(x) in done])
         return done
 

@@ -17,6 +17,7 @@ from jobyard.store.exclusive_inserts import ExclusiveInserts
 from jobyard.store.family_queries import FamilyQueries
 from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
+from jobyard.store.postgres_hot_path import PostgresHotPath
 from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
@@ -34,6 +35,7 @@ def asyncpg_url(url: str) -> str:
 
 
 class PostgresStore(
+    PostgresHotPath,
     BulkUpdates,
     LogQueries,
     RecordErrorQueries,
@@ -57,6 +59,7 @@ class PostgresStore(
             pool_pre_ping=False,
         )
         super().__init__(engine, url)
+        self._pool_size = pool_size
 
     def _now(self) -> sa.ColumnElement[datetime]:
         return sa.type_coerce(sa.func.now(), UtcDateTime)
@@ -72,13 +75,31 @@ class PostgresStore(
 
     def _per_row(self, name: str, columns: Columns, values: list[tuple[Any, ...]]) -> sa.FromClause:
         """`unnest($1::uuid[], $2::integer[], ...) AS name(columns)`: one array per column, so
-        the statement reads the same for every batch size and asyncpg prepares it once."""
-        arrays = [
-            sa.bindparam(f"{name}_{column}", [row[i] for row in values], type_=ARRAY(type_))
-            for i, (column, type_) in enumerate(columns)
-        ]
-        cols = [sa.column(column, type_) for column, type_ in columns]
-        return sa.func.unnest(*arrays).table_valued(*cols).render_derived(name, with_types=False)
+        the statement reads the same for every batch size and asyncpg prepares it once. JSON
+        values go in as text and are cast back (asyncpg would take a list inside the array for
+        another dimension of it)."""
+        arrays = []
+        cols = []
+        for i, (column, type_) in enumerate(columns):
+            column_values = [row[i] for row in values]
+            if isinstance(type_, sa.JSON):
+                column_values = [None if v is None else _json_dumps(v) for v in column_values]
+                type_ = sa.Text()
+            arrays.append(sa.bindparam(f"{name}_{column}", column_values, type_=ARRAY(type_)))
+            cols.append(sa.column(column, type_))
+        unnested = (
+            sa.func.unnest(*arrays)
+            .table_valued(*cols)
+            .render_derived(f"{name}_text", with_types=False)
+        )
+        return sa.select(
+            *(
+                sa.cast(unnested.c[column], JSONB).label(column)
+                if isinstance(type_, sa.JSON)
+                else unnested.c[column]
+                for column, type_ in columns
+            )
+        ).subquery(name)
 
     def _label_condition(self, key: str, value: str) -> sa.ColumnElement[bool]:
         return sa.type_coerce(jobs.c.labels, JSONB).contains({key: value})

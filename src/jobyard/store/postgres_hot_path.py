@@ -1,0 +1,418 @@
+"""PostgreSQL's hot path: create, claim and finish, each in one statement on asyncpg directly.
+
+These three run for every job, so each is one hand-written statement that asyncpg prepares once
+per connection: the job and its first execution inserted together; an execution picked (`FOR
+UPDATE SKIP LOCKED`), leased and its job marked started together; a batch of outcomes written
+to executions and jobs together. Without an idempotency key a statement runs on its own (it is
+atomic by itself: no BEGIN and COMMIT round trips); with keys, in a transaction, so that a
+replayed or reused key can still undo the whole batch. What these statements do not cover
+(failures that may be retried, output, steps and progress, hand-backs) takes the general path in
+`bulk_updates.py`, and the conformance suite runs the same tests through both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import orjson
+
+from jobyard.domain.entities import (
+    ClaimedExecution,
+    ClaimRequest,
+    ExecutionUpdate,
+    Job,
+    NewJob,
+    UpdateOutcome,
+)
+from jobyard.domain.errors import IdempotencyConflict
+from jobyard.domain.ids import new_id
+from jobyard.domain.states import ExecutionStatus, job_status_for
+from jobyard.domain.steps import new_step
+from jobyard.store import rows
+from jobyard.store.bulk_updates import BulkUpdates, Key
+
+ES = ExecutionStatus
+_PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL alone ends them
+
+
+_INSERT = """
+WITH input AS (
+  SELECT * FROM unnest(
+    $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+    $9::uuid[], $10::text[], $11::timestamptz[], $12::int[], $13::float8[], $14::float8[],
+    $15::int[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[]
+  ) AS i(id, type, queue, priority, params, document, labels, parent_id, collaborators,
+         scheduled_at, max_attempts, backoff_base_s, backoff_max_s, timeout_s, lease_s,
+         idempotency_key, request_hash, targets, steps)
+), made AS (
+  INSERT INTO jobs (id, tenant_id, type, queue, priority, status, params, document, labels,
+    parent_id, owner, collaborators, created_at, updated_at, scheduled_at, max_attempts,
+    backoff_base_s, backoff_max_s, timeout_s, lease_s, idempotency_key, request_hash, targets,
+    steps, attempts)
+  SELECT i.id, $1, i.type, i.queue, i.priority,
+    CASE WHEN coalesce(i.scheduled_at, now()) <= now() THEN 'queued' ELSE 'scheduled' END,
+    i.params::jsonb, i.document::jsonb, i.labels::jsonb, i.parent_id, $21,
+    i.collaborators::jsonb, now(), now(), i.scheduled_at, i.max_attempts, i.backoff_base_s,
+    i.backoff_max_s, i.timeout_s, i.lease_s, i.idempotency_key, i.request_hash,
+    i.targets::jsonb, i.steps::jsonb, 1
+  FROM input i
+  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
+  RETURNING *
+), queued AS (
+  INSERT INTO executions (job_id, execution_number, tenant_id, status, version, queue, type,
+    priority, target, status_details, queued_at, available_at, last_updated_at)
+  SELECT m.id, 1, m.tenant_id, 'queued', 1, m.queue, m.type, m.priority,
+    CASE WHEN jsonb_array_length(m.targets) = 1 THEN m.targets ->> 0 END,
+    '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), now()
+  FROM made m
+  RETURNING *
+)
+SELECT m.*,
+  q.job_id AS x_job_id, q.execution_number AS x_execution_number, q.tenant_id AS x_tenant_id,
+  q.status AS x_status, q.version AS x_version, q.queue AS x_queue, q.type AS x_type,
+  q.priority AS x_priority, q.target AS x_target, q.status_details AS x_status_details,
+  q.queued_at AS x_queued_at, q.available_at AS x_available_at, q.started_at AS x_started_at,
+  q.last_updated_at AS x_last_updated_at, q.completed_at AS x_completed_at,
+  q.lease_s AS x_lease_s, q.lease_expires_at AS x_lease_expires_at, q.worker_id AS x_worker_id,
+  q.hostname AS x_hostname, q.pid AS x_pid, q.exit_code AS x_exit_code
+FROM made m JOIN queued q ON q.job_id = m.id
+"""
+
+_BY_KEY = """
+SELECT j.*, j.request_hash AS stored_hash,
+  x.job_id AS x_job_id, x.execution_number AS x_execution_number, x.tenant_id AS x_tenant_id,
+  x.status AS x_status, x.version AS x_version, x.queue AS x_queue, x.type AS x_type,
+  x.priority AS x_priority, x.target AS x_target, x.status_details AS x_status_details,
+  x.queued_at AS x_queued_at, x.available_at AS x_available_at, x.started_at AS x_started_at,
+  x.last_updated_at AS x_last_updated_at, x.completed_at AS x_completed_at,
+  x.lease_s AS x_lease_s, x.lease_expires_at AS x_lease_expires_at, x.worker_id AS x_worker_id,
+  x.hostname AS x_hostname, x.pid AS x_pid, x.exit_code AS x_exit_code
+FROM jobs j LEFT JOIN executions x ON x.job_id = j.id AND x.execution_number = j.attempts
+WHERE j.tenant_id = $1 AND j.idempotency_key = ANY($2::text[])
+"""
+
+# $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
+# $8 status_details; the filters a claim gives follow, from $9.
+_CLAIM = """
+WITH picked AS (
+  SELECT e.job_id, e.execution_number FROM executions e
+  WHERE {conditions}
+  ORDER BY e.priority DESC, e.available_at, e.job_id
+  LIMIT $2 FOR UPDATE SKIP LOCKED
+), leased AS (
+  UPDATE executions e SET status = 'in_progress', version = e.version + 1,
+    started_at = now(), last_updated_at = now(),
+    lease_s = coalesce(j.lease_s, $3),
+    lease_expires_at = now() + make_interval(secs => coalesce(j.lease_s, $3)),
+    timeout_at = now() + make_interval(secs => j.timeout_s),
+    worker_id = $4, holder = $5, hostname = $6, pid = $7,
+    status_details = coalesce($8::jsonb, e.status_details)
+  FROM picked p, jobs j
+  WHERE e.job_id = p.job_id AND e.execution_number = p.execution_number
+    AND e.status = 'queued' AND j.id = e.job_id
+  RETURNING e.*
+), started AS (
+  UPDATE jobs j SET status = 'in_progress', started_at = coalesce(j.started_at, now()),
+    updated_at = now()
+  FROM leased l WHERE j.id = l.job_id
+  RETURNING j.id, j.params, j.document
+)
+SELECT l.*, s.params AS job_params, s.document AS job_document
+FROM leased l JOIN started s ON s.id = l.job_id
+ORDER BY l.priority DESC, l.available_at, l.job_id
+"""
+
+_FINISH = """
+WITH u AS (
+  SELECT * FROM unnest($2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[])
+  AS u(job_id, execution_number, expected_version, worker_id, holder, status, job_status,
+       status_details, exit_code, result, error)
+), ended AS (
+  UPDATE executions e SET status = u.status, version = e.version + 1,
+    last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
+    status_details = coalesce(u.status_details::jsonb, e.status_details),
+    exit_code = coalesce(u.exit_code, e.exit_code)
+  FROM u
+  WHERE e.job_id = u.job_id AND e.execution_number = u.execution_number AND e.tenant_id = $1
+    AND e.status = 'in_progress' AND e.lease_expires_at > now()
+    AND (u.expected_version IS NULL OR e.version = u.expected_version)
+    AND (u.worker_id IS NULL OR e.worker_id = u.worker_id)
+    AND (u.holder IS NULL OR e.holder = u.holder)
+  RETURNING e.*
+), jobs_ended AS (
+  UPDATE jobs j SET status = u.job_status, completed_at = now(), updated_at = now(),
+    result = coalesce(u.result::jsonb, j.result), error = coalesce(u.error::jsonb, j.error)
+  FROM ended d JOIN u ON u.job_id = d.job_id AND u.execution_number = d.execution_number
+  WHERE j.id = d.job_id AND j.attempts = d.execution_number
+  RETURNING j.id
+)
+SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
+FROM ended d
+"""
+
+
+async def _connection_setup(conn: asyncpg.Connection) -> None:
+    """JSON through orjson, in jsonb's binary form (a version byte, then the text); ids as text,
+    as the rest of the store has them."""
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        format="binary",
+        encoder=lambda value: b"\x01" + orjson.dumps(value),
+        decoder=lambda data: orjson.loads(data[1:]),
+    )
+    await conn.set_type_codec("uuid", schema="pg_catalog", format="text", encoder=str, decoder=str)
+
+
+def _json(value: Any) -> str | None:
+    """A JSON value as the text a `::jsonb` cast reads (a list given to asyncpg as an array
+    element would be taken for another dimension of the array); None stays SQL NULL."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _plain_dsn(url: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+class PostgresHotPath(BulkUpdates):
+    """The three hot statements; a backend mixes this in before the general queries."""
+
+    _pool: asyncpg.Pool | None = None
+    _pool_lock: asyncio.Lock | None = None
+    _pool_size: int = 10
+
+    @asynccontextmanager
+    async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the hot path's own pool (made on first use, in the running loop)."""
+        if self._pool is None:
+            if self._pool_lock is None:
+                self._pool_lock = asyncio.Lock()
+            async with self._pool_lock:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        _plain_dsn(self.url),
+                        min_size=1,
+                        max_size=self._pool_size,
+                        init=_connection_setup,
+                    )
+        async with self._pool.acquire() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        await super().close()
+
+    # create ------------------------------------------------------------------------------------
+    async def job_insert_many(
+        self, tenant_id: str, owner: str | None, jobs_in: list[tuple[NewJob, str | None]]
+    ) -> list[tuple[Job, bool]]:
+        ids = [new_id() for _ in jobs_in]
+        columns: list[list[Any]] = [[] for _ in range(19)]
+        for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True):
+            for column, value in zip(
+                columns,
+                (
+                    job_id,
+                    new.type,
+                    new.queue,
+                    new.priority,
+                    _json(new.params),
+                    _json(new.document),
+                    _json(new.labels),
+                    new.parent_id,
+                    _json(new.collaborators),
+                    new.scheduled_at,
+                    new.max_attempts,
+                    new.backoff_base_s,
+                    new.backoff_max_s,
+                    new.timeout_s,
+                    new.lease_s,
+                    new.idempotency_key,
+                    req_hash,
+                    _json(new.targets),
+                    _json([new_step(s) for s in new.steps]),
+                ),
+                strict=True,
+            ):
+                column.append(value)
+        keys = sorted({new.idempotency_key for new, _ in jobs_in if new.idempotency_key})
+        async with self._raw() as conn:
+            if not keys:  # one statement is atomic on its own
+                made = await conn.fetch(_INSERT, tenant_id, *columns, owner)
+                return self._created(ids, made, {}, jobs_in)
+            try:
+                async with conn.transaction():
+                    made = await conn.fetch(_INSERT, tenant_id, *columns, owner)
+                    known: dict[str, tuple[Job, str | None]] = {}
+                    if len(made) < len(ids):  # replays, or a key used again for something else
+                        for r in await conn.fetch(_BY_KEY, tenant_id, keys):
+                            known[r["idempotency_key"]] = (_job_and_latest(r), r["stored_hash"])
+                    return self._created(ids, made, known, jobs_in)
+            except _KeyRace:  # rolled back; the general path waits for the other and reads it
+                return await super().job_insert_many(tenant_id, owner, jobs_in)
+
+    @staticmethod
+    def _created(
+        ids: list[str],
+        made: Sequence[asyncpg.Record],
+        known: dict[str, tuple[Job, str | None]],
+        jobs_in: list[tuple[NewJob, str | None]],
+    ) -> list[tuple[Job, bool]]:
+        by_id = {r["id"]: r for r in made}
+        answer: list[tuple[Job, bool]] = []
+        for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True):
+            row = by_id.get(job_id)
+            if row is not None:
+                latest = rows.execution_from(row, rows.EXECUTION_PREFIX)
+                answer.append((rows.job_from(row, latest), True))
+                continue
+            key = new.idempotency_key
+            prior = known.get(key) if key else None
+            if key is None or prior is None:  # taken by a transaction committed meanwhile
+                raise _KeyRace
+            job, stored_hash = prior
+            if stored_hash != req_hash:
+                raise IdempotencyConflict(idempotency_key=key)
+            answer.append((job, False))
+        return answer
+
+    # claim -------------------------------------------------------------------------------------
+    async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
+        conditions = ["e.tenant_id = $1", "e.status = 'queued'", "e.available_at <= now()"]
+        args: list[Any] = [
+            tenant_id,
+            req.max,
+            req.lease_s,
+            req.worker.id,
+            req.holder,
+            req.worker.hostname,
+            req.worker.pid,
+            req.status_details,
+        ]
+
+        def given(sql: str, value: Any) -> None:
+            args.append(value)
+            conditions.append(sql.format(f"${len(args)}"))
+
+        if not req.all_queues:
+            # One queue as `=`, so the claim index gives the order and no sort is needed.
+            if len(req.queues) == 1:
+                given("e.queue = {}", req.queues[0])
+            else:
+                given("e.queue = ANY({}::text[])", list(req.queues))
+        if req.job_ids is not None:
+            given("e.job_id = ANY({}::uuid[])", list(req.job_ids))
+        if req.types:
+            given("e.type = ANY({}::text[])", list(req.types))
+        if req.targets is not None:
+            given("e.target = ANY({}::text[])", list(req.targets))
+        if req.expected_version is not None:
+            given("e.version = {}", req.expected_version)
+        # Only this module's own fragments are joined in; every value is a parameter.
+        sql = _CLAIM.format(conditions=" AND ".join(conditions))
+        async with self._raw() as conn:
+            found = await conn.fetch(sql, *args)
+        return [
+            ClaimedExecution(
+                execution=rows.execution_from(r),
+                job_type=r["type"],
+                params=r["job_params"],
+                document=r["job_document"],
+            )
+            for r in found
+        ]
+
+    # finish ------------------------------------------------------------------------------------
+    async def execution_update_many(
+        self, tenant_id: str, updates: list[ExecutionUpdate]
+    ) -> list[UpdateOutcome]:
+        if not _plain_finals(updates):
+            return await super().execution_update_many(tenant_id, updates)
+        batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
+        columns: list[list[Any]] = [[] for _ in range(11)]
+        for u in batch:
+            assert u.status is not None
+            for column, value in zip(
+                columns,
+                (
+                    u.job_id,
+                    u.execution_number,
+                    u.expected_version,
+                    u.worker_id,
+                    u.holder,
+                    u.status.value,
+                    job_status_for(u.status).value,
+                    _json(u.status_details),
+                    u.exit_code,
+                    _json(u.result),
+                    _json(u.error),
+                ),
+                strict=True,
+            ):
+                column.append(value)
+        async with self._raw() as conn:
+            ended = await _deadlock_retried(conn, _FINISH, tenant_id, *columns)
+        done: dict[Key, UpdateOutcome] = {}
+        for r in ended:
+            ex = rows.execution_from(r)
+            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(
+                ex, True, r["kill_requested_at"] is not None
+            )
+        missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
+        if missed:
+            async with self._read() as conn:
+                for u in missed:
+                    done[(u.job_id, u.execution_number)] = await self._refusal(conn, tenant_id, u)
+        return [done[(u.job_id, u.execution_number)] for u in updates]
+
+
+def _job_and_latest(r: asyncpg.Record) -> Job:
+    latest = rows.execution_from(r, rows.EXECUTION_PREFIX) if r["x_job_id"] else None
+    return rows.job_from(r, latest)
+
+
+class _KeyRace(Exception):
+    """An idempotency key was taken by another transaction after this one's snapshot."""
+
+
+def _plain_finals(updates: list[ExecutionUpdate]) -> bool:
+    """Whether every update only ends its execution as succeeded or rejected (no retry to
+    decide, no output, no steps), each execution named once."""
+    seen: set[Key] = set()
+    for u in updates:
+        key = (u.job_id, u.execution_number)
+        if (
+            u.status not in _PLAIN_FINAL
+            or key in seen
+            or u.logs
+            or u.record_errors
+            or u.follows()
+            or u.pid is not None
+            or u.hostname is not None
+            or u.lease_s is not None
+        ):
+            return False
+        seen.add(key)
+    return bool(updates)
+
+
+async def _deadlock_retried(conn: asyncpg.Connection, sql: str, *args: Any) -> list[Any]:
+    """Run a statement that is atomic on its own; once more if PostgreSQL broke a deadlock with
+    it (two batches naming the same rows in another order)."""
+    try:
+        return list(await conn.fetch(sql, *args))
+    except asyncpg.exceptions.DeadlockDetectedError:
+        return list(await conn.fetch(sql, *args))
+
+
+__all__ = ["PostgresHotPath"]
