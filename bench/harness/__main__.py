@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch", type=int, default=1000, help="jobs per enqueue batch (1,000)")
     p.add_argument("--latency-jobs", type=int, help="jobs per latency run (1,000; --quick 200)")
     p.add_argument("--rate", type=float, default=100.0, help="latency: jobs a second (100)")
+    p.add_argument(
+        "--latency-warmup-s",
+        type=float,
+        default=2.0,
+        help="latency: seconds of jobs at the same rate before the measured ones (2)",
+    )
     p.add_argument("--workers", type=int, default=2, help="worker processes per system (2)")
     p.add_argument("--systems", default=",".join(names), help=f"among {','.join(names)}")
     p.add_argument("--workloads", default=",".join(WORKLOADS), help=f"among {','.join(WORKLOADS)}")
@@ -146,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             batch=a.batch,
             latency_jobs=a.latency_jobs,
             rate=a.rate,
+            latency_warmup=round(a.latency_warmup_s * a.rate),
         ),
         setup=setup,
         ceilings=not a.no_ceilings,

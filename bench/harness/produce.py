@@ -39,6 +39,7 @@ class Plan:
     batch: int
     rate: float
     kind: str
+    warmup: int = 0  # steady: jobs sent first, on the same schedule, whose calls are not counted
 
 
 class Sink(Protocol):
@@ -74,11 +75,12 @@ async def _produce(plan: Plan, sink: Sink) -> tuple[float, float, list[float]]:
         async def one(k: int) -> None:
             at = time.time()
             await sink.enqueue_one(k, at)
-            calls.append(time.time() - at)
+            if k >= plan.warmup:
+                calls.append(time.time() - at)
 
         t0 = time.monotonic()
         sent: list[asyncio.Task[None]] = []
-        for k in range(plan.jobs):
+        for k in range(plan.warmup + plan.jobs):
             delay = t0 + k / plan.rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
@@ -116,8 +118,9 @@ def parse(argv: list[str] | None = None) -> Plan:
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--rate", type=float, default=100.0)
     p.add_argument("--kind", choices=KINDS, default="plain")
+    p.add_argument("--warmup", type=int, default=0, help="steady: jobs first, not measured")
     a = p.parse_args(argv)
-    return Plan(a.mode, a.jobs, a.batch, a.rate, a.kind)
+    return Plan(a.mode, a.jobs, a.batch, a.rate, a.kind, a.warmup)
 
 
 def main(connect: Connect, argv: list[str] | None = None) -> int:

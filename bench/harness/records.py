@@ -82,10 +82,14 @@ class Records:
     ran: int  # distinct keys seen
     duplicates: int  # lines beyond the first for a key: a job that ran twice
     strays: int  # keys the producer never sent
-    latencies_s: list[float]  # started - enqueued, one per key (its first run)
+    latencies_s: list[float]  # started - enqueued, one per key (its first run), in key order
     first_started: float
     last_finished: float
     processes: int  # how many worker processes ran jobs
+
+    def latencies_from(self, first_key: int) -> list[float]:
+        """The latencies of keys `first_key` and above (those below warmed the system up)."""
+        return self.latencies_s[first_key:]
 
     @property
     def complete(self) -> bool:
@@ -128,7 +132,7 @@ def read(directory: Path, expected: int) -> Records:
         ran=len(seen),
         duplicates=duplicates,
         strays=strays,
-        latencies_s=list(seen.values()),
+        latencies_s=[seen[k] for k in sorted(seen)],
         first_started=first_started,
         last_finished=last_finished,
         processes=processes,

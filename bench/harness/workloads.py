@@ -42,6 +42,7 @@ class Sizes:
     batch: int
     latency_jobs: int
     rate: float  # latency: jobs a second
+    latency_warmup: int = 0  # latency: jobs sent first at the same rate, and not measured
 
 
 def kind_of(workload: str) -> str:
@@ -55,7 +56,8 @@ def job_count(workload: str, sizes: Sizes) -> int:
 def producer_args(workload: str, sizes: Sizes) -> list[str]:
     n = str(job_count(workload, sizes))
     if workload == "latency":
-        return ["--mode", "steady", "--jobs", n, "--rate", f"{sizes.rate:g}"]
+        warmup = ["--warmup", str(sizes.latency_warmup)]
+        return ["--mode", "steady", "--jobs", n, "--rate", f"{sizes.rate:g}", *warmup]
     return [
         "--mode",
         "batch",
@@ -128,6 +130,7 @@ def _wait_for_records(
 def measure(running: Running, workload: str, sizes: Sizes, scratch: Path) -> dict[str, Any]:
     """Drive one run in an open session; answers its figures (raises when it failed)."""
     n = job_count(workload, sizes)
+    warmup = sizes.latency_warmup if workload == "latency" else 0
     log = scratch / "producer.log"
     producer = _start_producer(running, producer_args(workload, sizes), log)
     groups: dict[str, Group] = {"workers": running.workers}
@@ -142,7 +145,7 @@ def measure(running: Running, workload: str, sizes: Sizes, scratch: Path) -> dic
         assert producer.stdin is not None
         producer.stdin.write("go\n")
         producer.stdin.flush()
-        _wait_for_records(running, producer, tally, n)
+        _wait_for_records(running, producer, tally, warmup + n)
         cpu = clock.stop()
         peak = {name: peak_rss_of(g) for name, g in groups.items() if name != "broker"}
         out, _ = producer.communicate(timeout=60)
@@ -153,10 +156,11 @@ def measure(running: Running, workload: str, sizes: Sizes, scratch: Path) -> dic
     if producer.returncode != 0:
         raise RuntimeError(f"the producer exited {producer.returncode}:\n{log.read_text()[-3000:]}")
     made = json.loads(out.strip().splitlines()[-1])
-    got = records.read(scratch / "records", n)
+    got = records.read(scratch / "records", warmup + n)
     if not got.complete:
         raise RuntimeError(got.problem())
-    disagreement = running.verify(n)
+    disagreement = running.verify(warmup + n)
+    latencies = got.latencies_from(warmup)  # the warm-up's own are not measured
     if disagreement:
         raise RuntimeError(f"the system disagrees: {disagreement}")
     span = got.last_finished - made["first_enqueue"]
@@ -168,9 +172,9 @@ def measure(running: Running, workload: str, sizes: Sizes, scratch: Path) -> dic
         "enqueue_s": round(made["last_enqueue"] - made["first_enqueue"], 3),
         "enqueue_call_p50_ms": round(made["call_p50_s"] * 1000, 2),
         "enqueue_call_p99_ms": round(made["call_p99_s"] * 1000, 2),
-        "latency_p50_ms": round(percentile(got.latencies_s, 0.50) * 1000, 2),
-        "latency_p99_ms": round(percentile(got.latencies_s, 0.99) * 1000, 2),
-        "latency_max_ms": round(max(got.latencies_s) * 1000, 2),
+        "latency_p50_ms": round(percentile(latencies, 0.50) * 1000, 2),
+        "latency_p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+        "latency_max_ms": round(max(latencies) * 1000, 2),
         "cpu_s": {
             "producer": round(made["cpu_s"], 3),
             **{k: round(v, 3) for k, v in cpu.items()},

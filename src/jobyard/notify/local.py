@@ -13,6 +13,11 @@ class Listener:
 
     def __init__(self) -> None:
         self.event = asyncio.Event()
+        self._heard: set[str] = set()
+
+    def hear(self, topic: str) -> None:
+        self._heard.add(topic)
+        self.event.set()
 
     async def wait(self, timeout_s: float) -> bool:
         """True when something was published since the last wait (or the registration)."""
@@ -24,18 +29,23 @@ class Listener:
         self.event.clear()
         return True
 
+    def heard(self) -> set[str]:
+        """The topics published since the last call: what a wait woke for."""
+        heard, self._heard = self._heard, set()
+        return heard
+
 
 class LocalNotifier:
     def __init__(self) -> None:
-        self._waiters: defaultdict[str, set[asyncio.Event]] = defaultdict(set)
+        self._waiters: defaultdict[str, set[Listener]] = defaultdict(set)
 
     async def start(self) -> None:
         return None
 
     async def close(self) -> None:
-        for events in self._waiters.values():
-            for ev in events:
-                ev.set()
+        for listeners in self._waiters.values():
+            for listener in listeners:
+                listener.event.set()
 
     async def publish(self, topics: set[str]) -> None:
         self.deliver(topics)
@@ -43,8 +53,8 @@ class LocalNotifier:
     def deliver(self, topics: set[str]) -> None:
         """Wake every waiter on any of `topics` (also called by the PostgreSQL listener)."""
         for topic in topics:
-            for ev in self._waiters.get(topic, ()):
-                ev.set()
+            for listener in self._waiters.get(topic, ()):
+                listener.hear(topic)
 
     @asynccontextmanager
     async def listen(self, topics: list[str]) -> AsyncIterator[Listener]:
@@ -52,29 +62,20 @@ class LocalNotifier:
         long the caller takes before it waits."""
         listener = Listener()
         for t in topics:
-            self._waiters[t].add(listener.event)
+            self._waiters[t].add(listener)
         try:
             yield listener
         finally:
-            self._forget(topics, listener.event)
+            self._forget(topics, listener)
 
-    def _forget(self, topics: list[str], ev: asyncio.Event) -> None:
+    def _forget(self, topics: list[str], listener: Listener) -> None:
         for t in topics:
             bucket = self._waiters.get(t)
             if bucket is not None:
-                bucket.discard(ev)
+                bucket.discard(listener)
                 if not bucket:
                     del self._waiters[t]
 
     async def wait(self, topics: list[str], timeout_s: float) -> bool:
-        ev = asyncio.Event()
-        for t in topics:
-            self._waiters[t].add(ev)
-        try:
-            async with asyncio.timeout(timeout_s):
-                await ev.wait()
-            return True
-        except TimeoutError:
-            return False
-        finally:
-            self._forget(topics, ev)
+        async with self.listen(topics) as listener:
+            return await listener.wait(timeout_s)

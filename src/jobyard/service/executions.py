@@ -115,7 +115,7 @@ class ExecutionService:
                         metrics.EXECUTIONS_CLAIMED.labels(tenant, c.execution.queue).inc()
                     return claimed, kills
                 woke = await listener.wait(min(remaining, POLL_S))
-                if worker and woke:
+                if worker and woke and kill_topic(tenant, worker) in listener.heard():
                     kills = await self.store.execution_kill_orders(tenant, worker)
 
     async def update(self, principal: Principal, update: ExecutionUpdate) -> UpdateOutcome:

@@ -1,13 +1,14 @@
 """PostgreSQL's hot path: create, claim and finish, each in one statement on asyncpg directly.
 
-These three run for every job, so each is one hand-written statement that asyncpg prepares once
-per connection: the job and its first execution inserted together; an execution picked (`FOR
-UPDATE SKIP LOCKED`), leased and its job marked started together; a batch of outcomes written
-to executions and jobs together. Without an idempotency key a statement runs on its own (it is
-atomic by itself: no BEGIN and COMMIT round trips); with keys, in a transaction, so that a
-replayed or reused key can still undo the whole batch. What these statements do not cover
-(failures that may be retried, output, steps and progress, hand-backs) takes the general path in
-`bulk_updates.py`, and the conformance suite runs the same tests through both.
+These run for every job, so each is one hand-written statement that asyncpg prepares once per
+connection, and runs on its own: one statement is atomic by itself, so there are no BEGIN and
+COMMIT round trips. The job and its first execution are inserted together (an idempotency key
+the unique index already holds undoes the statement, and leaves the batch to the general path in
+`job_queries.py`, which tells a replay from a reuse); an execution is picked
+(`FOR UPDATE SKIP LOCKED`), leased and its job marked started together; a batch of outcomes is
+written to executions and jobs together. What these statements do not cover (failures that may
+be retried, output, steps and progress, hand-backs) takes the general path in `bulk_updates.py`,
+and the conformance suite runs the same tests through both.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import orjson
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
+    Execution,
     ExecutionUpdate,
     Job,
     NewJob,
     UpdateOutcome,
 )
-from jobyard.domain.errors import IdempotencyConflict
 from jobyard.domain.ids import new_id
 from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import new_step
@@ -36,6 +37,7 @@ from jobyard.store import rows
 from jobyard.store.bulk_updates import BulkUpdates, Key
 
 ES = ExecutionStatus
+_WARM_CONNECTIONS = 3  # kept open from the start: a few requests at once need no new one
 _PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL alone ends them
 
 
@@ -60,40 +62,19 @@ WITH input AS (
     i.backoff_max_s, i.timeout_s, i.lease_s, i.idempotency_key, i.request_hash,
     i.targets::jsonb, i.steps::jsonb, 1
   FROM input i
-  ON CONFLICT (tenant_id, idempotency_key) DO NOTHING
   RETURNING *
 ), queued AS (
   INSERT INTO executions (job_id, execution_number, tenant_id, status, version, queue, type,
     priority, target, status_details, queued_at, available_at, last_updated_at)
   SELECT m.id, 1, m.tenant_id, 'queued', 1, m.queue, m.type, m.priority,
     CASE WHEN jsonb_array_length(m.targets) = 1 THEN m.targets ->> 0 END,
-    '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), now()
+    '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), m.created_at
   FROM made m
-  RETURNING *
 )
-SELECT m.*,
-  q.job_id AS x_job_id, q.execution_number AS x_execution_number, q.tenant_id AS x_tenant_id,
-  q.status AS x_status, q.version AS x_version, q.queue AS x_queue, q.type AS x_type,
-  q.priority AS x_priority, q.target AS x_target, q.status_details AS x_status_details,
-  q.queued_at AS x_queued_at, q.available_at AS x_available_at, q.started_at AS x_started_at,
-  q.last_updated_at AS x_last_updated_at, q.completed_at AS x_completed_at,
-  q.lease_s AS x_lease_s, q.lease_expires_at AS x_lease_expires_at, q.worker_id AS x_worker_id,
-  q.hostname AS x_hostname, q.pid AS x_pid, q.exit_code AS x_exit_code
-FROM made m JOIN queued q ON q.job_id = m.id
+SELECT * FROM made
 """
-
-_BY_KEY = """
-SELECT j.*, j.request_hash AS stored_hash,
-  x.job_id AS x_job_id, x.execution_number AS x_execution_number, x.tenant_id AS x_tenant_id,
-  x.status AS x_status, x.version AS x_version, x.queue AS x_queue, x.type AS x_type,
-  x.priority AS x_priority, x.target AS x_target, x.status_details AS x_status_details,
-  x.queued_at AS x_queued_at, x.available_at AS x_available_at, x.started_at AS x_started_at,
-  x.last_updated_at AS x_last_updated_at, x.completed_at AS x_completed_at,
-  x.lease_s AS x_lease_s, x.lease_expires_at AS x_lease_expires_at, x.worker_id AS x_worker_id,
-  x.hostname AS x_hostname, x.pid AS x_pid, x.exit_code AS x_exit_code
-FROM jobs j LEFT JOIN executions x ON x.job_id = j.id AND x.execution_number = j.attempts
-WHERE j.tenant_id = $1 AND j.idempotency_key = ANY($2::text[])
-"""
+# `queued` is not read (each first execution follows from its job, `_first_execution`), and runs
+# all the same, as every data-modifying WITH does.
 
 # $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
 # $8 status_details; the filters a claim gives follow, from $9.
@@ -114,16 +95,20 @@ WITH picked AS (
   FROM picked p, jobs j
   WHERE e.job_id = p.job_id AND e.execution_number = p.execution_number
     AND e.status = 'queued' AND j.id = e.job_id
-  RETURNING e.*
+  RETURNING e.*, j.params AS job_params, j.document AS job_document
 ), started AS (
   UPDATE jobs j SET status = 'in_progress', started_at = coalesce(j.started_at, now()),
     updated_at = now()
   FROM leased l WHERE j.id = l.job_id
-  RETURNING j.id, j.params, j.document
 )
-SELECT l.*, s.params AS job_params, s.document AS job_document
-FROM leased l JOIN started s ON s.id = l.job_id
-ORDER BY l.priority DESC, l.available_at, l.job_id
+SELECT * FROM leased l ORDER BY l.priority DESC, l.available_at, l.job_id
+"""
+# `started` is not read: PostgreSQL runs a data-modifying WITH to completion all the same.
+
+_KILL_ORDERS = """
+SELECT e.job_id, e.execution_number FROM executions e JOIN jobs j ON j.id = e.job_id
+WHERE e.tenant_id = $1 AND e.status = 'in_progress' AND e.worker_id = $2
+  AND j.kill_requested_at IS NOT NULL
 """
 
 _FINISH = """
@@ -169,6 +154,12 @@ async def _connection_setup(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("uuid", schema="pg_catalog", format="text", encoder=str, decoder=str)
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """Nothing to undo when a connection goes back to the pool: the hot path sets no session
+    state (no LISTEN, no advisory lock, no SET), so asyncpg's reset, a round trip each time, is
+    skipped. A transaction left open (an error half-way) is still rolled back by the pool."""
+
+
 def _json(value: Any) -> str | None:
     """A JSON value as the text a `::jsonb` cast reads (a list given to asyncpg as an array
     element would be taken for another dimension of the array); None stays SQL NULL."""
@@ -189,9 +180,11 @@ class PostgresHotPath(BulkUpdates):
     _pool_lock: asyncio.Lock | None = None
     _pool_size: int = 10
 
-    @asynccontextmanager
-    async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection of the hot path's own pool (made on first use, in the running loop)."""
+    async def upgrade(self) -> None:
+        await super().upgrade()
+        await self._open_pool()  # at start, so that no request waits for a connection to open
+
+    async def _open_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             if self._pool_lock is None:
                 self._pool_lock = asyncio.Lock()
@@ -199,11 +192,18 @@ class PostgresHotPath(BulkUpdates):
                 if self._pool is None:
                     self._pool = await asyncpg.create_pool(
                         _plain_dsn(self.url),
-                        min_size=1,
+                        min_size=min(_WARM_CONNECTIONS, self._pool_size),
                         max_size=self._pool_size,
                         init=_connection_setup,
+                        reset=_keep_session,
                     )
-        async with self._pool.acquire() as conn:
+        return self._pool
+
+    @asynccontextmanager
+    async def _raw(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection of the hot path's own pool (made at start, or on first use)."""
+        pool = self._pool or await self._open_pool()
+        async with pool.acquire() as conn:
             yield conn
 
     async def close(self) -> None:
@@ -245,46 +245,16 @@ class PostgresHotPath(BulkUpdates):
                 strict=True,
             ):
                 column.append(value)
-        keys = sorted({new.idempotency_key for new, _ in jobs_in if new.idempotency_key})
-        async with self._raw() as conn:
-            if not keys:  # one statement is atomic on its own
+        try:
+            async with self._raw() as conn:
                 made = await conn.fetch(_INSERT, tenant_id, *columns, owner)
-                return self._created(ids, made, {}, jobs_in)
-            try:
-                async with conn.transaction():
-                    made = await conn.fetch(_INSERT, tenant_id, *columns, owner)
-                    known: dict[str, tuple[Job, str | None]] = {}
-                    if len(made) < len(ids):  # replays, or a key used again for something else
-                        for r in await conn.fetch(_BY_KEY, tenant_id, keys):
-                            known[r["idempotency_key"]] = (_job_and_latest(r), r["stored_hash"])
-                    return self._created(ids, made, known, jobs_in)
-            except _KeyRace:  # rolled back; the general path waits for the other and reads it
-                return await super().job_insert_many(tenant_id, owner, jobs_in)
-
-    @staticmethod
-    def _created(
-        ids: list[str],
-        made: Sequence[asyncpg.Record],
-        known: dict[str, tuple[Job, str | None]],
-        jobs_in: list[tuple[NewJob, str | None]],
-    ) -> list[tuple[Job, bool]]:
-        by_id = {r["id"]: r for r in made}
-        answer: list[tuple[Job, bool]] = []
-        for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True):
-            row = by_id.get(job_id)
-            if row is not None:
-                latest = rows.execution_from(row, rows.EXECUTION_PREFIX)
-                answer.append((rows.job_from(row, latest), True))
-                continue
-            key = new.idempotency_key
-            prior = known.get(key) if key else None
-            if key is None or prior is None:  # taken by a transaction committed meanwhile
-                raise _KeyRace
-            job, stored_hash = prior
-            if stored_hash != req_hash:
-                raise IdempotencyConflict(idempotency_key=key)
-            answer.append((job, False))
-        return answer
+        except asyncpg.UniqueViolationError:
+            # An idempotency key seen before (a replay, a reuse for something else, twice in
+            # the batch, or taken meanwhile), and so nothing was made: the general path tells
+            # which, in a transaction of its own. The unique index itself is the check, so the
+            # statement needs no lookup of its own, nor a plan for one.
+            return await super().job_insert_many(tenant_id, owner, jobs_in)
+        return [(rows.job_from(r, _first_execution(r)), True) for r in _in_order(ids, made)]
 
     # claim -------------------------------------------------------------------------------------
     async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
@@ -332,6 +302,12 @@ class PostgresHotPath(BulkUpdates):
             for r in found
         ]
 
+    async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
+        """As the general query does; asked by every claim that names its worker."""
+        async with self._raw() as conn:
+            found = await conn.fetch(_KILL_ORDERS, tenant_id, worker_id)
+        return [(r["job_id"], r["execution_number"]) for r in found]
+
     # finish ------------------------------------------------------------------------------------
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
@@ -376,13 +352,28 @@ class PostgresHotPath(BulkUpdates):
         return [done[(u.job_id, u.execution_number)] for u in updates]
 
 
-def _job_and_latest(r: asyncpg.Record) -> Job:
-    latest = rows.execution_from(r, rows.EXECUTION_PREFIX) if r["x_job_id"] else None
-    return rows.job_from(r, latest)
+def _first_execution(job: asyncpg.Record) -> Execution:
+    """The execution `_INSERT` queued with the job, as its statement wrote it."""
+    targets = job["targets"]
+    return Execution(
+        tenant_id=job["tenant_id"],
+        job_id=job["id"],
+        execution_number=1,
+        status=ES.QUEUED,
+        version=1,
+        queue=job["queue"],
+        type=job["type"],
+        priority=job["priority"],
+        queued_at=job["created_at"],
+        available_at=job["scheduled_at"] or job["created_at"],
+        last_updated_at=job["created_at"],
+        target=targets[0] if len(targets) == 1 else None,
+    )
 
 
-class _KeyRace(Exception):
-    """An idempotency key was taken by another transaction after this one's snapshot."""
+def _in_order(ids: list[str], made: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
+    by_id = {r["id"]: r for r in made}
+    return [by_id[i] for i in ids]
 
 
 def _plain_finals(updates: list[ExecutionUpdate]) -> bool:

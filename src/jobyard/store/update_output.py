@@ -28,7 +28,9 @@ from jobyard.store.types import Id, Json, UtcDateTime
 Key = tuple[str, int]
 Written = list[tuple[ExecutionUpdate, UpdateOutcome]]
 
-_JOB_COUNTS: Columns = (("job_id", Id), ("n", sa.Integer()))
+# The tenant rides on each row, rather than as a constant beside it: SQLite, without statistics,
+# would take `tenant_id = ?` for the most selective condition and walk the tenant's every job.
+_JOB_COUNTS: Columns = (("job_id", Id), ("tenant_id", Id), ("n", sa.Integer()))
 _EXECUTION_COUNTS: Columns = (
     ("job_id", Id),
     ("execution_number", sa.Integer()),
@@ -89,10 +91,10 @@ class UpdateOutput(BulkOutcomes):
             per_job[u.job_id] = per_job.get(u.job_id, 0) + n
             key = (u.job_id, u.execution_number)
             per_execution[key] = per_execution.get(key, 0) + n
-        c = self._per_row("c", _JOB_COUNTS, sorted(per_job.items()))
+        c = self._per_row("c", _JOB_COUNTS, [(j, tenant_id, n) for j, n in sorted(per_job.items())])
         taken = await conn.execute(
             sa.update(jobs)
-            .where(jobs.c.id == c.c.job_id, jobs.c.tenant_id == tenant_id)
+            .where(jobs.c.id == c.c.job_id, jobs.c.tenant_id == c.c.tenant_id)
             .values(log_seq=jobs.c.log_seq + c.c.n)
             .returning(jobs.c.id, jobs.c.log_seq)
         )

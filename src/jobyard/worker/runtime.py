@@ -124,7 +124,8 @@ class Worker:
     # running -------------------------------------------------------------------------------
     def run(self) -> int:
         """Run until SIGTERM or SIGINT; answers the process exit code."""
-        return asyncio.run(self.run_async(install_signals=True))
+        with asyncio.Runner(loop_factory=_new_loop) as runner:
+            return runner.run(self.run_async(install_signals=True))
 
     def stop(self) -> None:
         """Begin a graceful stop (as SIGTERM does)."""
@@ -415,6 +416,16 @@ class Worker:
         key = (ctx.job_id, ctx.execution_number)
         handed = self._report(ctx, outbox, status="queued")  # with the lines it wrote so far
         handed.add_done_callback(lambda _f: self._release_slot(key))
+
+
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where it is installed (the server's uvicorn[standard] brings it): each request a
+    worker makes costs less of its loop than asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - a worker installed without it
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:
