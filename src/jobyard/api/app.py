@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,11 +23,6 @@ def create_app(settings: Settings, jobyard: Jobyard | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await jy.start()
         app.state.jobyard = jy
-        # What start-up made (modules, schemas, compiled statements) lives as long as the
-        # server: frozen, it is left out of every later garbage collection, so that none
-        # pauses the server for a walk over it (tens of milliseconds, in some request's way).
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:

@@ -93,8 +93,10 @@ WITH picked AS (
     worker_id = $4, holder = $5, hostname = $6, pid = $7,
     status_details = coalesce($8::jsonb, e.status_details)
   FROM picked p, jobs j
-  WHERE e.job_id = p.job_id AND e.execution_number = p.execution_number
-    AND e.status = 'queued' AND j.id = e.job_id
+  -- By key alone: the picked rows are locked by this statement, still queued. (A status test
+  -- here would let the planner reach them through the claim index, scanning it from its start
+  -- for each row once statistics say so.)
+  WHERE e.job_id = p.job_id AND e.execution_number = p.execution_number AND j.id = e.job_id
   RETURNING e.*, j.params AS job_params, j.document AS job_document
 ), started AS (
   UPDATE jobs j SET status = 'in_progress', started_at = coalesce(j.started_at, now()),
@@ -112,38 +114,46 @@ WHERE e.tenant_id = $1 AND e.status = 'in_progress' AND e.worker_id = $2
 """
 
 _FINISH = """
-WITH u AS (
-  SELECT * FROM unnest($2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
-    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[])
-  AS u(job_id, execution_number, expected_version, worker_id, holder, status, job_status,
-       status_details, exit_code, result, error)
-), ended AS (
+WITH ended AS (
   UPDATE executions e SET status = u.status, version = e.version + 1,
     last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
     status_details = coalesce(u.status_details::jsonb, e.status_details),
     exit_code = coalesce(u.exit_code, e.exit_code)
-  FROM u
+  FROM unnest($2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[])
+  AS u(job_id, execution_number, expected_version, worker_id, holder, status, job_status,
+       status_details, exit_code, result, error, running)
+  -- `u.running` is 'in_progress' on every row: as a column, not a constant, it cannot send the
+  -- planner to the partial lease index (every running execution, and the dead entries of ended
+  -- ones, read for each batch) instead of one key lookup per row.
   WHERE e.job_id = u.job_id AND e.execution_number = u.execution_number AND e.tenant_id = $1
-    AND e.status = 'in_progress' AND e.lease_expires_at > now()
+    AND e.status = u.running AND e.lease_expires_at > now()
     AND (u.expected_version IS NULL OR e.version = u.expected_version)
     AND (u.worker_id IS NULL OR e.worker_id = u.worker_id)
     AND (u.holder IS NULL OR e.holder = u.holder)
-  RETURNING e.*
+  RETURNING e.*, u.job_status, u.result AS job_result, u.error AS job_error
 ), jobs_ended AS (
-  UPDATE jobs j SET status = u.job_status, completed_at = now(), updated_at = now(),
-    result = coalesce(u.result::jsonb, j.result), error = coalesce(u.error::jsonb, j.error)
-  FROM ended d JOIN u ON u.job_id = d.job_id AND u.execution_number = d.execution_number
+  UPDATE jobs j SET status = d.job_status, completed_at = now(), updated_at = now(),
+    result = coalesce(d.job_result::jsonb, j.result),
+    error = coalesce(d.job_error::jsonb, j.error)
+  FROM ended d
   WHERE j.id = d.job_id AND j.attempts = d.execution_number
-  RETURNING j.id
 )
 SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
 FROM ended d
 """
+# `jobs_ended` is not read, and runs all the same (a data-modifying WITH always does).
 
 
 async def _connection_setup(conn: asyncpg.Connection) -> None:
     """JSON through orjson, in jsonb's binary form (a version byte, then the text); ids as text,
-    as the rest of the store has them."""
+    as the rest of the store has them. No table scans, hash or merge joins: every statement here
+    is written to reach its rows by key, but a planner reading the statistics of a young table
+    (none yet, or from when it was small) would scan it instead, on every call of a plan it keeps,
+    however large the table has grown since."""
+    await conn.execute(
+        "SET enable_seqscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off"
+    )
     await conn.set_type_codec(
         "jsonb",
         schema="pg_catalog",
@@ -337,7 +347,8 @@ class PostgresHotPath(BulkUpdates):
             ):
                 column.append(value)
         async with self._raw() as conn:
-            ended = await _deadlock_retried(conn, _FINISH, tenant_id, *columns)
+            running = [ES.IN_PROGRESS.value] * len(batch)
+            ended = await _deadlock_retried(conn, _FINISH, tenant_id, *columns, running)
         done: dict[Key, UpdateOutcome] = {}
         for r in ended:
             ex = rows.execution_from(r)
