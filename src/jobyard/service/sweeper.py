@@ -46,6 +46,12 @@ class Sweeper:
             try:
                 await self.sweep_once()
             except Exception:  # a database blip must not stop the sweeper for good
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    # Stopping: the cancellation surfaced as another error (a driver's cleanup
+                    # failing half-way through a statement). Retrying would swallow the stop,
+                    # and `stop` would wait for ever.
+                    return
                 log.exception("sweep failed; trying again")
             await asyncio.sleep(self.interval_s)
 
