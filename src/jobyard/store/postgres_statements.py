@@ -1,0 +1,108 @@
+"""The PostgreSQL hot path's statements (`postgres_hot_path.py` runs them), named noun-first.
+
+Each is written to reach its rows by key (see `postgres_hot_path._connection_setup`), and a
+data-modifying WITH that the final SELECT does not read still runs to completion.
+"""
+
+JOB_INSERT = """
+WITH input AS (
+  SELECT * FROM unnest(
+    $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::text[],
+    $9::uuid[], $10::text[], $11::timestamptz[], $12::int[], $13::float8[], $14::float8[],
+    $15::int[], $16::int[], $17::text[], $18::text[], $19::text[], $20::text[]
+  ) AS i(id, type, queue, priority, params, document, labels, parent_id, collaborators,
+         scheduled_at, max_attempts, backoff_base_s, backoff_max_s, timeout_s, lease_s,
+         idempotency_key, request_hash, targets, steps)
+), made AS (
+  INSERT INTO jobs (id, tenant_id, type, queue, priority, status, params, document, labels,
+    parent_id, owner, collaborators, created_at, updated_at, scheduled_at, max_attempts,
+    backoff_base_s, backoff_max_s, timeout_s, lease_s, idempotency_key, request_hash, targets,
+    steps, attempts)
+  SELECT i.id, $1, i.type, i.queue, i.priority,
+    CASE WHEN coalesce(i.scheduled_at, now()) <= now() THEN 'queued' ELSE 'scheduled' END,
+    i.params::jsonb, i.document::jsonb, i.labels::jsonb, i.parent_id, $21,
+    i.collaborators::jsonb, now(), now(), i.scheduled_at, i.max_attempts, i.backoff_base_s,
+    i.backoff_max_s, i.timeout_s, i.lease_s, i.idempotency_key, i.request_hash,
+    i.targets::jsonb, i.steps::jsonb, 1
+  FROM input i
+  RETURNING *
+), queued AS (
+  INSERT INTO executions (job_id, execution_number, tenant_id, status, version, queue, type,
+    priority, target, status_details, queued_at, available_at, last_updated_at)
+  SELECT m.id, 1, m.tenant_id, 'queued', 1, m.queue, m.type, m.priority,
+    CASE WHEN jsonb_array_length(m.targets) = 1 THEN m.targets ->> 0 END,
+    '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), m.created_at
+  FROM made m
+)
+SELECT * FROM made
+"""
+# `queued` is not read (each first execution follows from its job, as
+# `postgres_hot_path._first_execution` builds it), and runs all the same.
+
+# $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
+# $8 status_details; the filters a claim gives follow, from $9.
+EXECUTION_CLAIM = """
+WITH picked AS (
+  SELECT e.job_id, e.execution_number FROM executions e
+  WHERE {conditions}
+  ORDER BY e.priority DESC, e.available_at, e.job_id
+  LIMIT $2 FOR UPDATE SKIP LOCKED
+), leased AS (
+  UPDATE executions e SET status = 'in_progress', version = e.version + 1,
+    started_at = now(), last_updated_at = now(),
+    lease_s = coalesce(j.lease_s, $3),
+    lease_expires_at = now() + make_interval(secs => coalesce(j.lease_s, $3)),
+    timeout_at = now() + make_interval(secs => j.timeout_s),
+    worker_id = $4, holder = $5, hostname = $6, pid = $7,
+    status_details = coalesce($8::jsonb, e.status_details)
+  FROM picked p, jobs j
+  -- By key alone: the picked rows are locked by this statement, still queued. (A status test
+  -- here would let the planner reach them through the claim index, scanning it from its start
+  -- for each row once statistics say so.)
+  WHERE e.job_id = p.job_id AND e.execution_number = p.execution_number AND j.id = e.job_id
+  RETURNING e.*, j.params AS job_params, j.document AS job_document
+), started AS (
+  UPDATE jobs j SET status = 'in_progress', started_at = coalesce(j.started_at, now()),
+    updated_at = now()
+  FROM leased l WHERE j.id = l.job_id
+)
+SELECT * FROM leased l ORDER BY l.priority DESC, l.available_at, l.job_id
+"""
+# `started` is not read: PostgreSQL runs a data-modifying WITH to completion all the same.
+
+EXECUTION_KILL_ORDERS = """
+SELECT e.job_id, e.execution_number FROM executions e JOIN jobs j ON j.id = e.job_id
+WHERE e.tenant_id = $1 AND e.status = 'in_progress' AND e.worker_id = $2
+  AND j.kill_requested_at IS NOT NULL
+"""
+
+EXECUTIONS_END = """
+WITH ended AS (
+  UPDATE executions e SET status = u.status, version = e.version + 1,
+    last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
+    status_details = coalesce(u.status_details::jsonb, e.status_details),
+    exit_code = coalesce(u.exit_code, e.exit_code)
+  FROM unnest($2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[])
+  AS u(job_id, execution_number, expected_version, worker_id, holder, status, job_status,
+       status_details, exit_code, result, error, running)
+  -- `u.running` is 'in_progress' on every row: as a column, not a constant, it cannot send the
+  -- planner to the partial lease index (every running execution, and the dead entries of ended
+  -- ones, read for each batch) instead of one key lookup per row.
+  WHERE e.job_id = u.job_id AND e.execution_number = u.execution_number AND e.tenant_id = $1
+    AND e.status = u.running AND e.lease_expires_at > now()
+    AND (u.expected_version IS NULL OR e.version = u.expected_version)
+    AND (u.worker_id IS NULL OR e.worker_id = u.worker_id)
+    AND (u.holder IS NULL OR e.holder = u.holder)
+  RETURNING e.*, u.job_status, u.result AS job_result, u.error AS job_error
+), jobs_ended AS (
+  UPDATE jobs j SET status = d.job_status, completed_at = now(), updated_at = now(),
+    result = coalesce(d.job_result::jsonb, j.result),
+    error = coalesce(d.job_error::jsonb, j.error)
+  FROM ended d
+  WHERE j.id = d.job_id AND j.attempts = d.execution_number
+)
+SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
+FROM ended d
+"""
+# `jobs_ended` is not read, and runs all the same (a data-modifying WITH always does).
