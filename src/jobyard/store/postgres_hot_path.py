@@ -14,7 +14,7 @@ and the conformance suite runs the same tests through both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,9 +62,10 @@ async def _connection_setup(conn: asyncpg.Connection) -> None:
 
 
 async def _keep_session(conn: asyncpg.Connection) -> None:
-    """Nothing to undo when a connection goes back to the pool: the hot path sets no session
-    state (no LISTEN, no advisory lock, no SET), so asyncpg's reset, a round trip each time, is
-    skipped. A transaction left open (an error half-way) is still rolled back by the pool."""
+    """Nothing to undo when a connection goes back to the pool: the hot path takes no LISTEN
+    and no advisory lock, and its planner settings (`_connection_setup`) are meant to stay, so
+    asyncpg's reset (a round trip each time, and a RESET ALL) is skipped. A transaction left
+    open (an error half-way) is still rolled back by the pool."""
 
 
 def _json(value: Any) -> str | None:
@@ -123,35 +124,33 @@ class PostgresHotPath(BulkUpdates):
     async def job_insert_many(
         self, tenant_id: str, owner: str | None, jobs_in: list[tuple[NewJob, str | None]]
     ) -> list[tuple[Job, bool]]:
+        if not jobs_in:
+            return []
         ids = [new_id() for _ in jobs_in]
-        columns: list[list[Any]] = [[] for _ in range(19)]
-        for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True):
-            for column, value in zip(
-                columns,
-                (
-                    job_id,
-                    new.type,
-                    new.queue,
-                    new.priority,
-                    _json(new.params),
-                    _json(new.document),
-                    _json(new.labels),
-                    new.parent_id,
-                    _json(new.collaborators),
-                    new.scheduled_at,
-                    new.max_attempts,
-                    new.backoff_base_s,
-                    new.backoff_max_s,
-                    new.timeout_s,
-                    new.lease_s,
-                    new.idempotency_key,
-                    req_hash,
-                    _json(new.targets),
-                    _json([new_step(s) for s in new.steps]),
-                ),
-                strict=True,
-            ):
-                column.append(value)
+        columns = _columns(
+            (
+                job_id,
+                new.type,
+                new.queue,
+                new.priority,
+                _json(new.params),
+                _json(new.document),
+                _json(new.labels),
+                new.parent_id,
+                _json(new.collaborators),
+                new.scheduled_at,
+                new.max_attempts,
+                new.backoff_base_s,
+                new.backoff_max_s,
+                new.timeout_s,
+                new.lease_s,
+                new.idempotency_key,
+                req_hash,
+                _json(new.targets),
+                _json([new_step(s) for s in new.steps]),
+            )
+            for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True)
+        )
         try:
             async with self._raw() as conn:
                 made = await conn.fetch(statements.JOB_INSERT, tenant_id, *columns, owner)
@@ -222,27 +221,22 @@ class PostgresHotPath(BulkUpdates):
         if not _plain_finals(updates):
             return await super().execution_update_many(tenant_id, updates)
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
-        columns: list[list[Any]] = [[] for _ in range(11)]
-        for u in batch:
-            assert u.status is not None
-            for column, value in zip(
-                columns,
-                (
-                    u.job_id,
-                    u.execution_number,
-                    u.expected_version,
-                    u.worker_id,
-                    u.holder,
-                    u.status.value,
-                    job_status_for(u.status).value,
-                    _json(u.status_details),
-                    u.exit_code,
-                    _json(u.result),
-                    _json(u.error),
-                ),
-                strict=True,
-            ):
-                column.append(value)
+        columns = _columns(
+            (
+                u.job_id,
+                u.execution_number,
+                u.expected_version,
+                u.worker_id,
+                u.holder,
+                u.status.value if u.status else None,
+                job_status_for(u.status).value if u.status else None,
+                _json(u.status_details),
+                u.exit_code,
+                _json(u.result),
+                _json(u.error),
+            )
+            for u in batch
+        )
         async with self._raw() as conn:
             running = [ES.IN_PROGRESS.value] * len(batch)
             ended = await _deadlock_retried(
@@ -279,6 +273,11 @@ def _first_execution(job: asyncpg.Record) -> Execution:
         last_updated_at=job["created_at"],
         target=targets[0] if len(targets) == 1 else None,
     )
+
+
+def _columns(values: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
+    """Rows as one list per column: the arrays a statement unnests."""
+    return [list(column) for column in zip(*values, strict=True)]
 
 
 def _in_order(ids: list[str], made: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
