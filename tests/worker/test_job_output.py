@@ -75,6 +75,10 @@ def test_output_is_taken_in_pieces_an_update_can_carry() -> None:
     ]
     assert out.take() == []
     assert not out.pending()
+    out.log("the last")
+    out.handler_returned()
+    assert not out.pending(), "once the handler returned, its end carries the rest"
+    assert [e["data"] for p, _ in out.take() for e in p["logs"]] == ["the last"]
 
 
 def test_long_lines_are_cut_as_the_server_keeps_them_and_bound_an_update() -> None:

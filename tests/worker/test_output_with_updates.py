@@ -152,3 +152,39 @@ async def test_output_the_server_refuses_costs_no_other_report(
             assert [e.data async for e in c.iter_logs(job.id)] == ["before\ufffdafter"]
             kept = [e.message async for e in c.iter_record_errors(job.id)]
             assert kept == ([] if job.params["bad"] else ["fine"])
+
+
+async def test_a_handler_s_last_lines_go_with_its_end_however_often_output_goes_out(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Output sent on every turn of the event loop still never takes the lines a handler
+    wrote last ahead of its completion: the end carries them, async handlers and sync ones."""
+    sent: Sent = []
+    monkeypatch.setattr(runtime, "AsyncClient", recording(sent))
+    monkeypatch.setattr(runtime, "OUTPUT_INTERVAL_S", 0)
+    worker = Worker(
+        ["eager"], concurrency=8, wait_s=1.0, url=tenant.server.url, api_key=tenant.admin_key
+    )
+
+    @worker.handler("in-task")
+    async def in_task(ctx: JobContext) -> None:
+        ctx.log("first")
+        await asyncio.sleep(0.05)  # "first" went out and was answered
+        ctx.log("last")
+
+    @worker.handler("in-thread")
+    def in_thread(ctx: JobContext) -> None:
+        ctx.log("first")
+        time.sleep(0.05)
+        ctx.log("last")
+
+    async with AsyncClient(tenant.server.url, tenant.admin_key) as c:
+        jobs = await c.create_jobs(
+            [{"type": t, "queue": "eager"} for t in ["in-task", "in-thread"] * 15]
+        )
+        await run_until_done(worker, c, [j.id for j in jobs])
+
+    for job in jobs:
+        *_, end = updates_of(sent, job.id)
+        assert end["status"] == "succeeded"
+        assert [e["data"] for e in end.get("logs", [])][-1:] == ["last"], job.type

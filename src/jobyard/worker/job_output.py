@@ -96,6 +96,7 @@ class JobOutput:
     progress: dict[str, Any] | None = None
     counters: dict[str, int] = field(default_factory=dict)
     pid: int | None = None  # a command's pid, to report once
+    returned: bool = False  # the handler is over: its end carries whatever is left
     _log_sizes: list[int] = field(default_factory=list, repr=False)
     _error_sizes: list[int] = field(default_factory=list, repr=False)
 
@@ -142,9 +143,16 @@ class JobOutput:
             self.errors.append(error)
             self._error_sizes.append(size)
 
-    def pending(self) -> bool:
-        """Whether anything waits to be sent."""
+    def handler_returned(self) -> None:
         with self._lock:
+            self.returned = True
+
+    def pending(self) -> bool:
+        """Whether anything waits to be sent on its own, ahead of the end: never once the
+        handler returned, so that its last lines travel with its completion."""
+        with self._lock:
+            if self.returned:
+                return False
             return bool(self.logs or self.errors or self.steps or self.counters) or (
                 self.progress,
                 self.pid,

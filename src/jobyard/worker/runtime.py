@@ -262,7 +262,7 @@ class Worker:
         else:
             scope = contextvars.copy_context()
             scope.run(current_output.set, ctx.output)
-            work = asyncio.get_running_loop().run_in_executor(pool, scope.run, handler, ctx)
+            work = asyncio.get_running_loop().run_in_executor(pool, scope.run, _call, handler, ctx)
         watchdog = asyncio.create_task(self._kill_deadline(ctx))
         try:
             done, _ = await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
@@ -430,4 +430,14 @@ def _new_loop() -> asyncio.AbstractEventLoop:
 
 async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:
     current_output.set(ctx.output)  # this task's own context: `logging` lands in its job
-    return await handler(ctx)
+    try:
+        return await handler(ctx)
+    finally:
+        ctx.output.handler_returned()
+
+
+def _call(handler: Callable[[JobContext], Any], ctx: JobContext) -> Any:
+    try:
+        return handler(ctx)
+    finally:
+        ctx.output.handler_returned()
