@@ -25,7 +25,7 @@ class Request(BaseModel):
         if not isinstance(data, dict):
             return data
         wanted = _int_fields(cls)
-        if not wanted or wanted.isdisjoint(data):
+        if not any(_has_float(data[k]) for k in wanted if k in data):
             return data
         fields = cls.model_fields
         return {k: _as_int(v, fields[k].annotation) if k in wanted else v for k, v in data.items()}
@@ -41,6 +41,17 @@ def _int_fields(model: type[BaseModel]) -> frozenset[str]:
 
 def _mentions_int(annotation: Any) -> bool:
     return annotation is int or any(_mentions_int(a) for a in get_args(annotation))
+
+
+def _has_float(value: Any) -> bool:
+    """Whether a float lies anywhere in `value`: mostly there is none, and nothing to convert."""
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    return False
 
 
 def _as_int(value: Any, annotation: Any) -> Any:

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
-from jobyard.api.schemas.follow import LogEntryIn, RecordErrorIn
+from jobyard.api.schemas.follow import PLAIN_ENTRIES, LogEntryIn, RecordErrorIn
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
@@ -172,11 +172,12 @@ class UpdateFields(Request):
     counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
         None, description="Increments, added to the job's counters."
     )
-    logs: list[LogEntryIn] | None = Field(
-        None,
-        max_length=MAX_UPDATE_LINES,
-        description="Log lines appended to the job's log in the update's own write, only if "
-        "the update applies: as the logs route appends them.",
+    logs: Annotated[list[LogEntryIn], PLAIN_ENTRIES, Field(max_length=MAX_UPDATE_LINES)] | None = (
+        Field(
+            None,
+            description="Log lines appended to the job's log in the update's own write, only if "
+            "the update applies: as the logs route appends them.",
+        )
     )
     record_errors: list[RecordErrorIn] | None = Field(
         None,
@@ -185,17 +186,35 @@ class UpdateFields(Request):
     )
 
     def to_update(self, job_id: str, execution_number: int) -> ExecutionUpdate:
-        data = self.model_dump(exclude={"job_id", "execution_number", "logs", "record_errors"})
-        if self.logs is not None:
-            data["logs"] = [e.to_new() for e in self.logs]
-        if self.record_errors is not None:
-            data["record_errors"] = [e.to_new() for e in self.record_errors]
-        data["status"] = ExecutionStatus(self.status) if self.status else None
-        if self.progress is not None:
-            data["progress"] = self.progress.model_dump()
-        if self.steps is not None:
-            data["steps"] = [s.model_dump(exclude_none=True) for s in self.steps]
-        return ExecutionUpdate(job_id=job_id, execution_number=execution_number, **data)
+        return ExecutionUpdate(
+            job_id=job_id,
+            execution_number=execution_number,
+            status=ExecutionStatus(self.status) if self.status else None,
+            **{name: getattr(self, name) for name in _AS_SENT},
+            steps=None
+            if self.steps is None
+            else [s.model_dump(exclude_none=True) for s in self.steps],
+            progress=None if self.progress is None else self.progress.model_dump(),
+            logs=None if self.logs is None else [e.to_new() for e in self.logs],
+            record_errors=(
+                None if self.record_errors is None else [e.to_new() for e in self.record_errors]
+            ),
+        )
+
+
+# The fields an update takes as they were sent (plain values: no models in them).
+_AS_SENT = (
+    "expected_version",
+    "status_details",
+    "result",
+    "error",
+    "exit_code",
+    "lease_s",
+    "worker_id",
+    "pid",
+    "hostname",
+    "counters",
+)
 
 
 class UpdateIn(UpdateFields):
