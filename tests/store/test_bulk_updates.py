@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from jobyard.domain.entities import Execution, ExecutionUpdate, UpdateOutcome, WorkerIdentity
+from jobyard.domain.entities import (
+    Execution,
+    ExecutionUpdate,
+    NewLogEntry,
+    UpdateOutcome,
+    WorkerIdentity,
+)
 from jobyard.domain.states import ExecutionStatus, JobStatus
 from jobyard.store import Store
+from jobyard.store.bulk_updates import BulkUpdates
 from tests.store.builders import (
     add_job,
     add_jobs,
@@ -436,3 +443,112 @@ async def test_followed_rows_in_a_batch_write_what_row_by_row_writes(
     assert bulk[2][4]["num_ignore"] == 5
     assert bulk[2][4]["num_success"] == 0
     assert bulk[4][4]["num_export"] == 7
+
+
+async def test_a_batch_of_followed_ends_writes_what_row_by_row_writes(
+    store: Store, tenant_id: str
+) -> None:
+    """Every row ends its job and carries steps, progress, counters or lines: PostgreSQL writes
+    such a batch in one statement, and ends where the general bulk path (which writes the
+    lines as well) ends."""
+    at = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
+    ends: list[tuple[dict[str, Any], ExecutionStatus, dict[str, Any]]] = [
+        (
+            {"steps": ["read", "write"]},
+            ES.SUCCEEDED,
+            {
+                "steps": [
+                    {"name": "read", "status": "in_progress"},
+                    {"name": "read", "status": "succeeded", "result": {"n": 1}},
+                    {"name": "new", "status": "succeeded"},
+                ],
+                "progress": {"current": 10, "total": 10, "message": "done"},
+                "counters": {"num_success": 3, "num_pages": 1},
+                "logs": [NewLogEntry("stdout", "one", at), NewLogEntry("stderr", 'twö \\ "q"')],
+                "result": {"rows": 3},
+                "status_details": {"phase": "end"},
+                "exit_code": 0,
+            },
+        ),
+        ({}, ES.REJECTED, {"logs": [NewLogEntry("system", "no")], "error": {"m": "bad"}}),
+        ({}, ES.SUCCEEDED, {"progress": {"current": 1, "total": None, "message": None}}),
+        ({}, ES.SUCCEEDED, {"counters": {"num_export": 7}}),
+        ({}, ES.SUCCEEDED, {}),
+    ]
+
+    async def run(queue: str, write: Any) -> list[Any]:
+        made = [await add_job(store, tenant_id, queue=queue, **job) for job, _, _ in ends]
+        for job in made[:2]:  # lines written before: the update's go on after them
+            await store.log_append(tenant_id, job.id, 1, [NewLogEntry("stdout", "before")])
+        held = {
+            c.execution.job_id: c.execution
+            for c in await claim(store, tenant_id, (queue,), max=len(made), worker=W1)
+        }
+        updates = [
+            ExecutionUpdate(job.id, 1, status, worker_id=W1.id, **fields)
+            for job, (_, status, fields) in zip(made, ends, strict=True)
+        ]
+        stale = held[made[3].id]
+        updates[3].expected_version = stale.version - 1  # refused: writes none of it
+        outcomes = await write(store, tenant_id, updates)
+        seen: list[Any] = [[(o.applied, o.error_code, o.log_lines) for o in outcomes]]
+        for job in made:
+            after = await current(store, tenant_id, job.id)
+            steps = [
+                {k: (v if not k.endswith("_at") else v is not None) for k, v in s.items()}
+                for s in after.steps
+            ]
+            (ex,) = await store.execution_list(tenant_id, job.id)
+            lines = await store.log_list(tenant_id, job.id, after=0, limit=100)
+            seen.append(
+                (
+                    after.status,
+                    after.result,
+                    after.error,
+                    steps,
+                    after.progress,
+                    after.counters,
+                    ex.status,
+                    ex.status_details,
+                    ex.exit_code,
+                    [(e.seq, e.execution_number, e.source, e.data) for e in lines],
+                    [e.ts for e in lines if e.data == "one"],
+                )
+            )
+        return seen
+
+    async def batch(s: Store, t: str, updates: list[ExecutionUpdate]) -> list[UpdateOutcome]:
+        return await s.execution_update_many(t, updates)
+
+    async def general_bulk(s: Store, t: str, updates: list[ExecutionUpdate]) -> list[UpdateOutcome]:
+        assert isinstance(s, BulkUpdates)
+        return await BulkUpdates.execution_update_many(s, t, updates)
+
+    bulk = await run("ends-bulk", batch)
+    general = await run("ends-general", general_bulk)
+    assert bulk == general
+    assert bulk[0] == [
+        (True, None, 3),
+        (True, None, 2),
+        (True, None, None),
+        (False, "version_mismatch", None),
+        (True, None, None),
+    ]
+    first = bulk[1]
+    assert first[0] is JobStatus.SUCCEEDED
+    assert [(s["name"], s["status"], s["result"]) for s in first[3]] == [
+        ("read", "succeeded", {"n": 1}),
+        ("write", "pending", None),
+        ("new", "succeeded", None),
+    ]
+    assert first[5]["num_success"] == 3
+    assert first[9] == [
+        (1, 1, "stdout", "before"),
+        (2, 1, "stdout", "one"),
+        (3, 1, "stderr", 'twö \\ "q"'),
+    ]
+    assert first[10] == [at]
+    assert bulk[2][0] is JobStatus.REJECTED
+    assert bulk[2][9][-1] == (2, 1, "system", "no")
+    assert bulk[4][5]["num_export"] == 0
+    assert bulk[4][6] is ES.IN_PROGRESS

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import orjson
 
 from jobyard.domain.entities import (
+    COUNTERS,
     ClaimedExecution,
     ClaimRequest,
     Execution,
@@ -32,7 +34,7 @@ from jobyard.domain.entities import (
 )
 from jobyard.domain.ids import new_id
 from jobyard.domain.states import ExecutionStatus, job_status_for
-from jobyard.domain.steps import new_step
+from jobyard.domain.steps import merge_steps, new_step
 from jobyard.store import postgres_statements as statements
 from jobyard.store import rows
 from jobyard.store.bulk_updates import BulkUpdates, Key
@@ -218,42 +220,112 @@ class PostgresHotPath(BulkUpdates):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
-        if not _plain_finals(updates):
+        kind = _finals(updates)
+        if kind is None:
             return await super().execution_update_many(tenant_id, updates)
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
-        columns = _columns(
-            (
-                u.job_id,
-                u.execution_number,
-                u.expected_version,
-                u.worker_id,
-                u.holder,
-                u.status.value if u.status else None,
-                job_status_for(u.status).value if u.status else None,
-                _json(u.status_details),
-                u.exit_code,
-                _json(u.result),
-                _json(u.error),
-            )
-            for u in batch
-        )
-        async with self._raw() as conn:
-            running = [ES.IN_PROGRESS.value] * len(batch)
-            ended = await _deadlock_retried(
-                conn, statements.EXECUTIONS_END, tenant_id, *columns, running
-            )
+        if kind == "plain":
+            async with self._raw() as conn:
+                ended = await _deadlock_retried(
+                    conn, statements.EXECUTIONS_END, tenant_id, *_end_columns(batch)
+                )
+        else:
+            ended = await self._end_followed(tenant_id, batch)
         done: dict[Key, UpdateOutcome] = {}
         for r in ended:
             ex = rows.execution_from(r)
             done[(ex.job_id, ex.execution_number)] = UpdateOutcome(
                 ex, True, r["kill_requested_at"] is not None
             )
+        for u in batch:
+            if u.logs and (outcome := done.get((u.job_id, u.execution_number))) is not None:
+                outcome.log_lines = _lines_of(ended, outcome)
         missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
         if missed:
             async with self._read() as conn:
                 for u in missed:
                     done[(u.job_id, u.execution_number)] = await self._refusal(conn, tenant_id, u)
         return [done[(u.job_id, u.execution_number)] for u in updates]
+
+    async def _end_followed(
+        self, tenant_id: str, batch: list[ExecutionUpdate]
+    ) -> list[asyncpg.Record]:
+        """End executions with their steps, progress, counters and lines. Steps are merged here,
+        onto the jobs' current steps read under their row locks, in one transaction with the
+        write; without steps, the write is one statement on its own."""
+        stepped = sorted({u.job_id for u in batch if u.steps is not None})
+        async with self._raw() as conn:
+            if not stepped:
+                args = _followed_columns(batch, {}, None)
+                return await _deadlock_retried(conn, statements.FOLLOWED_EXECUTIONS_END, *args)
+            for attempt in (1, 2):
+                try:
+                    async with conn.transaction():
+                        current = await conn.fetch(statements.JOB_STEPS_LOCK, tenant_id, stepped)
+                        steps = {r["id"]: r["steps"] or [] for r in current}
+                        now = current[0]["now"] if current else None
+                        args = _followed_columns(batch, steps, now)
+                        return list(
+                            await conn.fetch(statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args)
+                        )
+                except asyncpg.exceptions.DeadlockDetectedError:
+                    if attempt == 2:
+                        raise
+        raise AssertionError("unreachable")
+
+
+def _end_columns(batch: list[ExecutionUpdate]) -> list[list[Any]]:
+    """The per-row columns `EXECUTIONS_END` unnests (after the tenant)."""
+    return _columns(
+        (
+            u.job_id,
+            u.execution_number,
+            u.expected_version,
+            u.worker_id,
+            u.holder,
+            u.status.value if u.status else None,
+            job_status_for(u.status).value if u.status else None,
+            _json(u.status_details),
+            u.exit_code,
+            _json(u.result),
+            _json(u.error),
+            ES.IN_PROGRESS.value,
+        )
+        for u in batch
+    )
+
+
+def _followed_columns(
+    batch: list[ExecutionUpdate], steps: dict[str, list[dict[str, Any]]], now: datetime | None
+) -> list[Any]:
+    """The columns `FOLLOWED_EXECUTIONS_END` unnests: `_end_columns`, then steps (merged onto
+    `steps`, stamped `now`), progress, counter increments, the number of lines and the lines
+    (as `[ts, source, data]`)."""
+    stamp = now or datetime.now(UTC)
+    follows = _columns(
+        (
+            _json(
+                None if u.steps is None else merge_steps(steps.get(u.job_id, []), u.steps, stamp)
+            ),
+            _json(u.progress),
+            *((u.counters or {}).get(name, 0) for name in COUNTERS),
+            len(u.logs or ()),
+            _json([(e.ts, e.source, e.data) for e in u.logs]) if u.logs else None,
+        )
+        for u in batch
+    )
+    return [*_end_columns(batch), *follows]
+
+
+def _lines_of(ended: list[asyncpg.Record], outcome: UpdateOutcome) -> int | None:
+    ex = outcome.execution
+    for r in ended:
+        if ex is not None and (r["job_id"], r["execution_number"]) == (
+            ex.job_id,
+            ex.execution_number,
+        ):
+            return int(r["log_lines"])
+    return None
 
 
 def _first_execution(job: asyncpg.Record) -> Execution:
@@ -285,25 +357,29 @@ def _in_order(ids: list[str], made: Sequence[asyncpg.Record]) -> list[asyncpg.Re
     return [by_id[i] for i in ids]
 
 
-def _plain_finals(updates: list[ExecutionUpdate]) -> bool:
-    """Whether every update only ends its execution as succeeded or rejected (no retry to
-    decide, no output, no steps), each execution named once."""
+def _finals(updates: list[ExecutionUpdate]) -> str | None:
+    """ "plain" when every update only ends its execution as succeeded or rejected (no retry
+    to decide), each execution named once; "followed" when some also carry steps, progress,
+    counters or log lines; None for the general path (record errors, a process's identity,
+    a lease, another status)."""
     seen: set[Key] = set()
+    followed = False
     for u in updates:
         key = (u.job_id, u.execution_number)
         if (
             u.status not in _PLAIN_FINAL
             or key in seen
-            or u.logs
             or u.record_errors
-            or u.follows()
             or u.pid is not None
             or u.hostname is not None
             or u.lease_s is not None
         ):
-            return False
+            return None
+        followed = followed or bool(u.logs) or u.follows()
         seen.add(key)
-    return bool(updates)
+    if not updates:
+        return None
+    return "followed" if followed else "plain"
 
 
 async def _deadlock_retried(conn: asyncpg.Connection, sql: str, *args: Any) -> list[Any]:

@@ -106,3 +106,75 @@ SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS ki
 FROM ended d
 """
 # `jobs_ended` is not read, and runs all the same (a data-modifying WITH always does).
+
+
+def _if_latest(column: str, value: str) -> str:
+    """`column` set to `value` while the ended execution is its job's latest (as the general
+    path writes only then); left as it is otherwise."""
+    return f"{column} = CASE WHEN j.attempts = d.execution_number THEN {value} ELSE j.{column} END"
+
+
+_COUNTERS = ("num_success", "num_error", "num_ignore", "num_export", "num_pages")
+
+# `EXECUTIONS_END` for ends that carry what following a job writes: steps (merged by the caller
+# under the jobs' row locks), progress, counter increments and log lines. The lines take their
+# seqs from the job's counter in the same write; an execution counts them (`log_lines`). Each
+# update's lines travel as one JSON array of `[ts, source, data]`, expanded beside its row: a
+# join of every line to its job's row would be a nested loop (no hash joins here) of lines x jobs.
+# $1 tenant; the updates' columns $2-$22.
+FOLLOWED_EXECUTIONS_END = f"""
+WITH ended AS (
+  UPDATE executions e SET status = u.status, version = e.version + 1,
+    last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
+    status_details = coalesce(u.status_details::jsonb, e.status_details),
+    exit_code = coalesce(u.exit_code, e.exit_code),
+    log_lines = e.log_lines + u.n_lines
+  FROM unnest($2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+    $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[],
+    $15::text[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int[],
+    $22::text[])
+  AS u(job_id, execution_number, expected_version, worker_id, holder, status, job_status,
+       status_details, exit_code, result, error, running, steps, progress,
+       {", ".join(_COUNTERS)}, n_lines, lines)
+  -- As in EXECUTIONS_END: by key, `u.running` a column.
+  WHERE e.job_id = u.job_id AND e.execution_number = u.execution_number AND e.tenant_id = $1
+    AND e.status = u.running AND e.lease_expires_at > now()
+    AND (u.expected_version IS NULL OR e.version = u.expected_version)
+    AND (u.worker_id IS NULL OR e.worker_id = u.worker_id)
+    AND (u.holder IS NULL OR e.holder = u.holder)
+  RETURNING e.*, u.job_status, u.result AS job_result, u.error AS job_error,
+    u.steps AS job_steps, u.progress AS job_progress, u.n_lines, u.lines,
+    {", ".join(f"u.{c} AS add_{c}" for c in _COUNTERS)}
+), jobs_ended AS (
+  UPDATE jobs j SET log_seq = j.log_seq + d.n_lines,
+    {_if_latest("status", "d.job_status")},
+    {_if_latest("completed_at", "now()")},
+    {_if_latest("updated_at", "now()")},
+    {_if_latest("result", "coalesce(d.job_result::jsonb, j.result)")},
+    {_if_latest("error", "coalesce(d.job_error::jsonb, j.error)")},
+    {_if_latest("steps", "coalesce(d.job_steps::jsonb, j.steps)")},
+    {_if_latest("progress", "coalesce(d.job_progress::jsonb, j.progress)")},
+    {", ".join(_if_latest(c, f"j.{c} + d.add_{c}") for c in _COUNTERS)}
+  FROM ended d
+  WHERE j.id = d.job_id
+  RETURNING j.id, j.log_seq, d.n_lines, d.execution_number, d.lines
+), lines AS (
+  INSERT INTO log_entries (job_id, seq, tenant_id, execution_number, ts, source, data)
+  SELECT w.id, w.log_seq - w.n_lines + x.ord, $1, w.execution_number,
+    coalesce((x.line ->> 0)::timestamptz, now()), x.line ->> 1, x.line ->> 2
+  FROM jobs_ended w, jsonb_array_elements(w.lines::jsonb) WITH ORDINALITY AS x(line, ord)
+  WHERE w.lines IS NOT NULL
+)
+SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
+FROM ended d
+"""  # noqa: S608 -- made once, of this module's own fragments; every value is a parameter
+# `lines` is not read, and runs all the same; it reads `jobs_ended`, so the lines of an update
+# that did not apply are not written.
+
+# The current steps of jobs a batch reports steps for, locked in id order, and the time the
+# transaction writes (`now()`, the same for every statement in it) to stamp the steps with.
+JOB_STEPS_LOCK = """
+SELECT j.id, j.steps, now() AS now FROM jobs j
+WHERE j.id = ANY($2::uuid[]) AND j.tenant_id = $1
+ORDER BY j.id FOR UPDATE
+"""
