@@ -16,6 +16,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel
 
+from jobyard.client import json_text
 from jobyard.client.models import (
     ApiKey,
     BatchResult,
@@ -53,6 +54,13 @@ class Call(Generic[T]):
     json: Any = None
     params: Mapping[str, str | list[str]] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
+
+    def content(self) -> bytes | None:
+        """The body, `json` written as JSON text (`json_text`); None without one."""
+        return None if self.json is None else json_text.dumps(self.json)
+
+    def all_headers(self) -> Mapping[str, str]:
+        return self.headers if self.json is None else {**json_text.JSON_TYPE, **self.headers}
 
 
 def _model(cls: type[M]) -> Callable[[httpx.Response], M]:

@@ -91,9 +91,9 @@ class Client:
                 response = self._http.request(
                     call.method,
                     call.path,
-                    json=call.json,
+                    content=call.content(),
                     params=call.params,
-                    headers=call.headers,
+                    headers=call.all_headers(),
                     timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
                 )
             except httpx.TransportError as exc:

@@ -257,7 +257,9 @@ class PostgresHotPath(BulkUpdates):
         async with self._raw() as conn:
             if not stepped:
                 args = _followed_columns(batch, {}, None)
-                return await _deadlock_retried(conn, statements.FOLLOWED_EXECUTIONS_END, *args)
+                return await _deadlock_retried(
+                    conn, statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args
+                )
             for attempt in (1, 2):
                 try:
                     async with conn.transaction():

@@ -117,7 +117,7 @@ class JobOutput:
         if source not in SOURCES:
             raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
         line, size = clean_line(str(data))
-        entry = {"source": source, "data": line, "ts": datetime.now(UTC).isoformat()}
+        entry = {"source": source, "data": line, "ts": datetime.now(UTC)}  # text when sent
         with self._lock:
             self.logs.append(entry)
             self._log_sizes.append(size + ENTRY_BYTES)

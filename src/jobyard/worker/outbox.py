@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from jobyard.client import json_text
 from jobyard.client.async_client import AsyncClient
 from jobyard.client.errors import ApiError, JobyardClientError, RateLimitedError, ValidationError
 from jobyard.client.models import BatchResult, ExecutionUpdate
@@ -57,7 +57,7 @@ def _refused(pending: list[Pending], code: str, message: str) -> list[BatchResul
 def _encodes(update: ExecutionUpdate) -> bool:
     """Whether the update can be written as the JSON a request carries."""
     try:
-        json.dumps(update.body(), allow_nan=False)
+        json_text.dumps(update.body())
     except (TypeError, ValueError):
         return False
     return True
