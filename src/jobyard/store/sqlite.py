@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,11 +128,12 @@ class SqliteStore(
         SQLAlchemy compiles it anew for every batch, which costs more than the write itself;
         this statement is the same for every batch. Values go in as each column's type binds
         them (a uuid as its hex, a JSON value as its text)."""
-        binds = [type_.bind_processor(self.engine.dialect) for _, type_ in columns]
-        data = [
-            [v if f is None or v is None else f(v) for f, v in zip(binds, row, strict=True)]
-            for row in values
+        columns_of = list(zip(*values, strict=True)) or [() for _ in columns]
+        processed = [
+            self._bound(type_, column)
+            for (_, type_), column in zip(columns, columns_of, strict=True)
         ]
+        data = list(zip(*processed, strict=True))
         each = sa.func.json_each(sa.bindparam(name, _json_dumps(data), sa.String)).table_valued(
             "value"
         )
@@ -141,6 +142,20 @@ class SqliteStore(
             for i, (column, type_) in enumerate(columns)
         ]
         return sa.select(*cols).select_from(each).subquery(name)
+
+    def _bound(self, type_: sa.types.TypeEngine[Any], column: Sequence[Any]) -> Sequence[Any]:
+        """One column's values as its type binds them; an id once however often it repeats (a
+        job's id on each of its lines)."""
+        bind = type_.bind_processor(self.engine.dialect)
+        if bind is None:
+            return column
+        if isinstance(type_, sa.Uuid):
+            known: dict[Any, Any] = {}
+            return [
+                None if v is None else known[v] if v in known else known.setdefault(v, bind(v))
+                for v in column
+            ]
+        return [None if v is None else bind(v) for v in column]
 
     async def _lock_in_key_order(
         self, conn: AsyncConnection, tenant_id: str, keys: list[Key]

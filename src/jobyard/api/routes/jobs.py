@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Body, Header, Query, Request, Response, status
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.json_route import JsonRoute
 from jobyard.api.list_query import (
     CursorParam,
     ListParam,
@@ -32,7 +33,7 @@ from jobyard.domain.errors import InvalidInput
 from jobyard.domain.filters import encode_cursor
 from jobyard.service.permissions import Op
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=JsonRoute)
 
 
 @router.post(

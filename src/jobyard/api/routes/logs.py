@@ -11,13 +11,14 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.json_route import JsonRoute
 from jobyard.api.operations import needs
 from jobyard.api.schemas.follow import LogAppended, LogAppendIn, LogEntryOut, LogPage
 from jobyard.domain.entities import LogEntry
 from jobyard.service.logs import DEFAULT_LIMIT, MAX_LIMIT
 from jobyard.service.permissions import Op
 
-router = APIRouter(tags=["logs"])
+router = APIRouter(tags=["logs"], route_class=JsonRoute)
 Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
 KEEPALIVE_S = 15.0
 

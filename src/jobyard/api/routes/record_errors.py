@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.json_route import JsonRoute
 from jobyard.api.list_query import CURSOR
 from jobyard.api.operations import needs
 from jobyard.api.schemas.follow import (
@@ -29,7 +30,7 @@ from jobyard.domain.entities import RecordError
 from jobyard.domain.filters import encode_cursor
 from jobyard.service.permissions import Op
 
-router = APIRouter(tags=["errors"])
+router = APIRouter(tags=["errors"], route_class=JsonRoute)
 Number = Annotated[int, Path(ge=1, le=2**31 - 1)]
 CSV_COLUMNS = [
     "id",

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from jobyard.api.deps import App, Caller
+from jobyard.api.json_route import JsonRoute
 from jobyard.api.operations import needs
 from jobyard.api.preferences import applied, wants_minimal
 from jobyard.api.schemas.executions import (
@@ -33,7 +34,7 @@ from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
 from jobyard.service.runtime import Jobyard
 
-router = APIRouter(tags=["workers"])
+router = APIRouter(tags=["workers"], route_class=JsonRoute)
 T = TypeVar("T")
 Claimed = tuple[list[ClaimedExecution], list[tuple[str, int]]]
 
