@@ -42,7 +42,11 @@ def payloads(topics: set[str]) -> Iterator[str]:
 
 class PostgresNotifier(LocalNotifier):
     """One listening connection per node fans notifications out to local waiters; a lost
-    connection is re-opened (claimers also poll every second, so nothing waits forever)."""
+    connection is re-opened (claimers also poll every second, so nothing waits forever).
+
+    A publish wakes this node's waiters at once and leaves the NOTIFY for the other nodes to a
+    sender of its own: a request that made work does not wait for that round trip, and topics
+    published while a NOTIFY is on its way go out together in the next one."""
 
     def __init__(self, url: str) -> None:
         super().__init__()
@@ -50,12 +54,15 @@ class PostgresNotifier(LocalNotifier):
         self._listen: asyncpg.Connection | None = None
         self._pub: asyncpg.Connection | None = None
         self._pub_pid = 0  # the backend of `_pub`, whose notifications come back to us too
-        self._pub_lock = asyncio.Lock()
+        self._outgoing: set[str] = set()
+        self._wake = asyncio.Event()
         self._keeper: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self._connect()
         self._keeper = asyncio.create_task(self._keep_alive())
+        self._sender = asyncio.create_task(self._send_loop())
 
     async def _connect(self) -> None:
         self._listen = await asyncpg.connect(self._dsn)
@@ -77,24 +84,42 @@ class PostgresNotifier(LocalNotifier):
         if not topics:
             return
         self.deliver(topics)  # local waiters need not wait for the round trip
-        async with self._pub_lock:
+        self._outgoing |= topics
+        self._wake.set()
+
+    async def _send_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
             try:
-                if self._pub is None or self._pub.is_closed():
-                    self._pub = await asyncpg.connect(self._dsn)
-                    self._pub_pid = self._pub.get_server_pid()
-                for payload in payloads(topics):
-                    await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
-            except (OSError, asyncpg.PostgresError) as exc:
-                log.warning(
-                    "notify failed, other nodes will see the work on their next poll: %s", exc
-                )
+                await self._send()
+            except Exception:  # the sender must outlive any one failure; polls cover the gap
+                log.exception("notify failed, other nodes will see the work on their next poll")
                 self._pub = None
 
+    async def _send(self) -> None:
+        topics, self._outgoing = self._outgoing, set()
+        if not topics:
+            return
+        try:
+            if self._pub is None or self._pub.is_closed():
+                self._pub = await asyncpg.connect(self._dsn)
+                self._pub_pid = self._pub.get_server_pid()
+            for payload in payloads(topics):
+                await self._pub.execute("SELECT pg_notify($1, $2)", CHANNEL, payload)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("notify failed, other nodes will see the work on their next poll: %s", exc)
+            self._pub = None
+
     async def close(self) -> None:
-        if self._keeper:
-            self._keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._keeper
+        for task in (self._keeper, self._sender):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await self._send()  # what was published last, if it can go out at once
         for conn in (self._listen, self._pub):
             if conn is not None and not conn.is_closed():
                 await conn.close()
