@@ -34,6 +34,15 @@ def pg_template() -> Iterator[str]:
     databases.drop_database(name)
 
 
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL database of its own, for one test."""
+    databases.require_pg()
+    name, url = databases.create_database()
+    yield url
+    databases.drop_database(name)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated database on each backend, for one test."""

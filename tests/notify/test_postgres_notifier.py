@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 from jobyard.notify.postgres import PostgresNotifier
-from tests.support import databases
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    databases.require_pg()
-    name, url = databases.create_database()
-    yield url
-    databases.drop_database(name)
 
 
 @pytest.fixture

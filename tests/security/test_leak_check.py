@@ -9,14 +9,13 @@ import hashlib
 import secrets
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases, leaks
+from tests.support import leaks
 
 KEY = "jy_0123456789abcdef_" + secrets.token_urlsafe(32)
 SIGV4 = secrets.token_urlsafe(30)
@@ -64,14 +63,6 @@ def test_a_deleted_row_still_in_the_file_is_found(tmp_path: Path) -> None:
         "a secret from answer field `key` is stored in clear: in the database files, "
         "outside any live row"
     ]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    databases.require_pg()
-    name, url = databases.create_database()
-    yield url
-    databases.drop_database(name)
 
 
 async def plant(url: str) -> None:
