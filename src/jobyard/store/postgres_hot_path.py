@@ -235,11 +235,11 @@ class PostgresHotPath(BulkUpdates):
         for r in ended:
             ex = rows.execution_from(r)
             done[(ex.job_id, ex.execution_number)] = UpdateOutcome(
-                ex, True, r["kill_requested_at"] is not None
+                ex, True, r["kill_requested_at"] is not None, log_lines=r["log_lines"]
             )
-        for u in batch:
-            if u.logs and (outcome := done.get((u.job_id, u.execution_number))) is not None:
-                outcome.log_lines = _lines_of(ended, outcome)
+        for u in batch:  # the lines its execution has had in all, told only where it wrote some
+            if not u.logs and (outcome := done.get((u.job_id, u.execution_number))) is not None:
+                outcome.log_lines = None
         missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
         if missed:
             async with self._read() as conn:
@@ -260,20 +260,22 @@ class PostgresHotPath(BulkUpdates):
                 return await _deadlock_retried(
                     conn, statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args
                 )
-            for attempt in (1, 2):
-                try:
-                    async with conn.transaction():
-                        current = await conn.fetch(statements.JOB_STEPS_LOCK, tenant_id, stepped)
-                        steps = {r["id"]: r["steps"] or [] for r in current}
-                        now = current[0]["now"] if current else None
-                        args = _followed_columns(batch, steps, now)
-                        return list(
-                            await conn.fetch(statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args)
-                        )
-                except asyncpg.exceptions.DeadlockDetectedError:
-                    if attempt == 2:
-                        raise
-        raise AssertionError("unreachable")
+            try:
+                return await _stepped_end(conn, tenant_id, batch, stepped)
+            except asyncpg.exceptions.DeadlockDetectedError:  # once more, as `_deadlock_retried`
+                return await _stepped_end(conn, tenant_id, batch, stepped)
+
+
+async def _stepped_end(
+    conn: asyncpg.Connection, tenant_id: str, batch: list[ExecutionUpdate], stepped: list[str]
+) -> list[asyncpg.Record]:
+    """Lock the jobs that report steps, merge their steps, and end the batch: one transaction."""
+    async with conn.transaction():
+        current = await conn.fetch(statements.JOB_STEPS_LOCK, tenant_id, stepped)
+        steps = {r["id"]: r["steps"] or [] for r in current}
+        now = current[0]["now"] if current else None
+        args = _followed_columns(batch, steps, now)
+        return list(await conn.fetch(statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args))
 
 
 def _end_columns(batch: list[ExecutionUpdate]) -> list[list[Any]]:
@@ -317,17 +319,6 @@ def _followed_columns(
         for u in batch
     )
     return [*_end_columns(batch), *follows]
-
-
-def _lines_of(ended: list[asyncpg.Record], outcome: UpdateOutcome) -> int | None:
-    ex = outcome.execution
-    for r in ended:
-        if ex is not None and (r["job_id"], r["execution_number"]) == (
-            ex.job_id,
-            ex.execution_number,
-        ):
-            return int(r["log_lines"])
-    return None
 
 
 def _first_execution(job: asyncpg.Record) -> Execution:
