@@ -90,6 +90,47 @@ async def test_inserted_job_reads_back_the_same(store: Store, tenant_id: str) ->
     assert [x.execution_number for x in await store.execution_list(tenant_id, job.id)] == [1]
 
 
+async def test_what_an_insert_answers_is_what_a_read_finds_field_for_field(
+    store: Store, tenant_id: str
+) -> None:
+    """The insert answers without reading its jobs back: every field it fills in itself must be
+    what the database holds, for each way of making a job."""
+    parent = await add_job(store, tenant_id)
+    later = await store.now() + timedelta(hours=1)
+    asked = [
+        NewJob(
+            type="t",
+            queue="q",
+            priority=-3,
+            params={"a": [1, 2.5, None, "ü", {"b": True}], "big": 2**62},
+            document={"steps": ["x"]},
+            labels={"user": "u1", "connection": "c9"},
+            parent_id=parent.id,
+            max_attempts=7,
+            backoff_base_s=0.5,
+            backoff_max_s=12.0,
+            timeout_s=60,
+            lease_s=30,
+            idempotency_key="k-1",
+            targets=["thing-1"],
+            steps=["fetch", "load"],
+            collaborators=["key:abc"],
+        ),
+        NewJob(type="t", queue="q", scheduled_at=later, targets=["a", "b"]),
+        NewJob(type="u"),
+    ]
+    created = await store.job_insert_many(tenant_id, "owner-1", [(j, "h") for j in asked])
+    for job, _ in created:
+        assert job == await current(store, tenant_id, job.id)
+        (first,) = await store.execution_list(tenant_id, job.id)
+        assert job.latest_execution == first
+    assert [job.status for job, _ in created] == [
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.QUEUED,
+    ]
+
+
 async def test_insert_of_nothing_answers_nothing(store: Store, tenant_id: str) -> None:
     assert await store.job_insert_many(tenant_id, None, []) == []
 

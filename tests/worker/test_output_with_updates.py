@@ -7,33 +7,12 @@ import asyncio
 import time
 from typing import Any
 
-import httpx
-import orjson
 import pytest
 
 from jobyard import AsyncClient, JobContext, Worker
 from jobyard.worker import runtime
 from tests.support.api import Tenant
-
-Sent = list[tuple[str, str, Any]]
-
-
-def recording(sent: Sent) -> type[AsyncClient]:
-    """An SDK client that notes every request it makes: method, path and JSON body."""
-
-    class Recorder(httpx.AsyncHTTPTransport):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            body = orjson.loads(request.content) if request.content else None
-            sent.append((request.method, request.url.path, body))
-            if request.url.path == "/v1/executions/batch":  # the answers it reads: ok or not
-                assert request.headers["prefer"] == "return=minimal"
-            return await super().handle_async_request(request)
-
-    class Recording(AsyncClient):
-        def __init__(self, url: str | None = None, api_key: str | None = None) -> None:
-            super().__init__(url, api_key, transport=Recorder())
-
-    return Recording
+from tests.worker.recording import Sent, recording
 
 
 async def run_until_done(worker: Worker, client: AsyncClient, job_ids: list[str]) -> None:

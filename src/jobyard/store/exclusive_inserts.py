@@ -53,5 +53,5 @@ class ExclusiveInserts(JobQueries):
                 return ExclusiveOutcome(_job_and_latest(active), created=False, used=used)
             if rule.quota is not None and used >= rule.quota:
                 return ExclusiveOutcome(None, created=False, used=used)
-            [job] = await self._insert_rows(conn, [self._job_params(tenant_id, owner, new, None)])
+            [job] = await self._insert_rows(conn, tenant_id, owner, [(new, None)])
         return ExclusiveOutcome(job, created=True, used=used + 1)

@@ -77,9 +77,7 @@ class FleetQueries(FleetChangeQueries):
         tenant has a fleet job of that name."""
         try:
             async with self._write() as conn:
-                (parent_job,) = await self._insert_rows(
-                    conn, [self._job_params(tenant_id, owner, parent, None)]
-                )
+                (parent_job,) = await self._insert_rows(conn, tenant_id, owner, [(parent, None)])
                 now = self._now()
                 await conn.execute(
                     sa.update(executions)
@@ -102,9 +100,7 @@ class FleetQueries(FleetChangeQueries):
                 )
                 for child in children:
                     child.parent_id = parent_job.id
-                await self._insert_rows(
-                    conn, [self._job_params(tenant_id, owner, c, None) for c in children]
-                )
+                await self._insert_rows(conn, tenant_id, owner, [(c, None) for c in children])
                 r = (
                     (
                         await conn.execute(

@@ -83,7 +83,7 @@ class JobQueries(SqlStoreBase):
                 for r in result.mappings():
                     known[r["idempotency_key"]] = (_job_and_latest(r), r["stored_hash"])
             plan: list[tuple[Job | int, bool]] = []
-            to_insert: list[dict[str, Any]] = []
+            to_insert: list[tuple[NewJob, str | None]] = []
             for new, req_hash in jobs_in:
                 key = new.idempotency_key
                 if key and key in known:
@@ -95,8 +95,8 @@ class JobQueries(SqlStoreBase):
                 if key:
                     known[key] = (len(to_insert), req_hash)
                 plan.append((len(to_insert), True))
-                to_insert.append(self._job_params(tenant_id, owner, new, req_hash))
-            inserted = await self._insert_rows(conn, to_insert)
+                to_insert.append((new, req_hash))
+            inserted = await self._insert_rows(conn, tenant_id, owner, to_insert)
         return [
             (inserted[target] if isinstance(target, int) else target, created)
             for target, created in plan
@@ -155,45 +155,54 @@ class JobQueries(SqlStoreBase):
                 updated_at=now,
                 attempts=1,
             )
-            .returning(jobs, sort_by_parameter_order=True)
-        )
-        ex_stmt = (
-            sa.insert(executions)
-            .values(
-                execution_number=1,
-                status=ES.QUEUED.value,
-                version=1,
-                status_details={},
-                last_updated_at=now,
+            .returning(
+                jobs.c.status, jobs.c.created_at, jobs.c.scheduled_at, sort_by_parameter_order=True
             )
-            .returning(executions, sort_by_parameter_order=True)
+        )
+        ex_stmt = sa.insert(executions).values(
+            execution_number=1,
+            status=ES.QUEUED.value,
+            version=1,
+            status_details={},
+            last_updated_at=now,
         )
         return job_stmt, ex_stmt
 
-    async def _insert_rows(self, conn: AsyncConnection, params: list[dict[str, Any]]) -> list[Job]:
-        if not params:
+    async def _insert_rows(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        owner: str | None,
+        jobs_in: list[tuple[NewJob, str | None]],
+    ) -> list[Job]:
+        """Jobs (each with its request hash, if any) and their first executions; only what the
+        database chose is read back (`rows.job_made`)."""
+        if not jobs_in:
             return []
         job_stmt, ex_stmt = self._inserts()
+        params = [self._job_params(tenant_id, owner, new, req_hash) for new, req_hash in jobs_in]
         result = await conn.execute(job_stmt, params)
-        job_rows = list(result.mappings())
+        made = [
+            rows.job_made(tenant_id, owner, p["id"], new, p["steps"], r)
+            for (new, _), p, r in zip(jobs_in, params, result.mappings(), strict=True)
+        ]
         ex_params = [
             {
-                "job_id": r["id"],
-                "tenant_id": r["tenant_id"],
-                "queue": r["queue"],
-                "type": r["type"],
-                "priority": r["priority"],
-                "available_at": r["scheduled_at"] or r["created_at"],
-                "queued_at": r["created_at"],
+                "job_id": job.id,
+                "tenant_id": tenant_id,
+                "queue": job.queue,
+                "type": job.type,
+                "priority": job.priority,
+                "available_at": x.available_at,
+                "queued_at": x.queued_at,
                 # a job for one thing: its executions are that thing's (as a device pulls them)
-                "target": r["targets"][0] if len(r["targets"] or []) == 1 else None,
+                "target": x.target,
             }
-            for r in job_rows
+            for job in made
+            if (x := job.latest_execution) is not None
         ]
-        ex_rows = list((await conn.execute(ex_stmt, ex_params)).mappings())
-        return [
-            rows.job_from(j, rows.execution_from(x)) for j, x in zip(job_rows, ex_rows, strict=True)
-        ]
+        await conn.execute(ex_stmt, ex_params)
+        return made
 
     async def job_get(self, tenant_id: str, job_id: str) -> Job | None:
         async with self._read() as conn:

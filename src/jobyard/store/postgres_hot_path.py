@@ -14,7 +14,7 @@ and the conformance suite runs the same tests through both.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,6 @@ from jobyard.domain.entities import (
     COUNTERS,
     ClaimedExecution,
     ClaimRequest,
-    Execution,
     ExecutionUpdate,
     Job,
     NewJob,
@@ -129,6 +128,7 @@ class PostgresHotPath(BulkUpdates):
         if not jobs_in:
             return []
         ids = [new_id() for _ in jobs_in]
+        steps = [[new_step(s) for s in new.steps] for new, _ in jobs_in]
         columns = _columns(
             (
                 job_id,
@@ -149,9 +149,9 @@ class PostgresHotPath(BulkUpdates):
                 new.idempotency_key,
                 req_hash,
                 _json(new.targets),
-                _json([new_step(s) for s in new.steps]),
+                _json(job_steps),
             )
-            for job_id, (new, req_hash) in zip(ids, jobs_in, strict=True)
+            for job_id, (new, req_hash), job_steps in zip(ids, jobs_in, steps, strict=True)
         )
         try:
             async with self._raw() as conn:
@@ -162,7 +162,11 @@ class PostgresHotPath(BulkUpdates):
             # which, in a transaction of its own. The unique index itself is the check, so the
             # statement needs no lookup of its own, nor a plan for one.
             return await super().job_insert_many(tenant_id, owner, jobs_in)
-        return [(rows.job_from(r, _first_execution(r)), True) for r in _in_order(ids, made)]
+        by_id = {r["id"]: r for r in made}
+        return [
+            (rows.job_made(tenant_id, owner, job_id, new, job_steps, by_id[job_id]), True)
+            for job_id, (new, _), job_steps in zip(ids, jobs_in, steps, strict=True)
+        ]
 
     # claim -------------------------------------------------------------------------------------
     async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
@@ -321,33 +325,9 @@ def _followed_columns(
     return [*_end_columns(batch), *follows]
 
 
-def _first_execution(job: asyncpg.Record) -> Execution:
-    """The execution `JOB_INSERT` queued with the job, as its statement wrote it."""
-    targets = job["targets"]
-    return Execution(
-        tenant_id=job["tenant_id"],
-        job_id=job["id"],
-        execution_number=1,
-        status=ES.QUEUED,
-        version=1,
-        queue=job["queue"],
-        type=job["type"],
-        priority=job["priority"],
-        queued_at=job["created_at"],
-        available_at=job["scheduled_at"] or job["created_at"],
-        last_updated_at=job["created_at"],
-        target=targets[0] if len(targets) == 1 else None,
-    )
-
-
 def _columns(values: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
     """Rows as one list per column: the arrays a statement unnests."""
     return [list(column) for column in zip(*values, strict=True)]
-
-
-def _in_order(ids: list[str], made: Sequence[asyncpg.Record]) -> list[asyncpg.Record]:
-    by_id = {r["id"]: r for r in made}
-    return [by_id[i] for i in ids]
 
 
 def _finals(updates: list[ExecutionUpdate]) -> str | None:

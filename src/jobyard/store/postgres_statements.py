@@ -34,10 +34,10 @@ WITH input AS (
     '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), m.created_at
   FROM made m
 )
-SELECT * FROM made
+SELECT id, status, created_at, scheduled_at FROM made
 """
-# `queued` is not read (each first execution follows from its job, as
-# `postgres_hot_path._first_execution` builds it), and runs all the same.
+# Only what the database chose comes back: the rest of each job, and its first execution
+# (`queued`, not read, runs all the same), follow from what was sent (`rows.job_made`).
 
 # $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
 # $8 status_details; the filters a claim gives follow, from $9.

@@ -319,7 +319,7 @@ class ThingQueries(JobQueries):
         if parent is None or has_one is not None:
             return 0
         child.parent_id = fleet_id
-        await self._insert_rows(conn, [self._job_params(tenant_id, parent.owner, child, None)])
+        await self._insert_rows(conn, tenant_id, parent.owner, [(child, None)])
         return 1
 
     async def thing_group_remove(self, tenant_id: str, group: ThingGroup, thing: Thing) -> bool:

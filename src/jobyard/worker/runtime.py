@@ -84,6 +84,7 @@ class Worker:
     def _fresh_state(self) -> None:
         self._ready: asyncio.Queue[JobContext] = asyncio.Queue()
         self._room = asyncio.Event()  # set whenever a held execution is settled or let go
+        self._kill_poll: asyncio.Task[None] | None = None  # see `_await_room`
         self._active = 0  # held executions not settled yet: what counts against the capacity
         self._stopping = asyncio.Event()
         self._hard_stop = asyncio.Event()
@@ -216,22 +217,28 @@ class Worker:
                 self._ready.put_nowait(ctx)
 
     async def _await_room(self, client: AsyncClient) -> None:
-        """Wait for a free place; meanwhile long-poll for kill orders (a claim of nothing), so
-        that a kill order reaches a busy worker at once, not at its next lease renewal."""
+        """Wait for a free place; meanwhile a long poll for kill orders (a claim of nothing)
+        is open, so that a kill order reaches a busy worker at once, not at its next lease
+        renewal. The poll is not dropped when a place frees: dropping a request half-way closes
+        its connection, and a worker that fills up many times a second would open a new one
+        each time. It ends by itself, with the long poll it is in when there is room."""
         self._room.clear()
-        room = asyncio.create_task(self._room.wait())
+        if self._kill_poll is None or self._kill_poll.done():
+            self._kill_poll = asyncio.create_task(
+                self._poll_kill_orders(client), name="jobyard-kill-orders"
+            )
+        await self._room.wait()
+
+    async def _poll_kill_orders(self, client: AsyncClient) -> None:
         assert self.info.id is not None
-        poll = asyncio.create_task(client.kill_orders(self.info.id, self.queues, self.wait_s))
-        try:
-            await asyncio.wait({room, poll}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            room.cancel()
-            poll.cancel()  # a claim of nothing: safe to drop half-way
-        if poll.done() and not poll.cancelled() and poll.exception() is None:
-            self._kill_orders(poll.result())
-        elif poll.done() and not poll.cancelled():
-            log.warning("waiting for kill orders failed: %s", poll.exception())
-            await asyncio.sleep(1.0)
+        while not self._room.is_set():
+            try:
+                refs = await client.kill_orders(self.info.id, self.queues, self.wait_s)
+            except JobyardClientError as exc:
+                log.warning("waiting for kill orders failed: %s", exc)
+                await asyncio.sleep(1.0)
+                continue
+            self._kill_orders(refs)
 
     def _kill_orders(self, refs: list[ExecutionRef]) -> None:
         for ref in refs:
@@ -384,6 +391,9 @@ class Worker:
     ) -> int:
         claimer.cancel()
         await asyncio.gather(claimer, return_exceptions=True)
+        if self._kill_poll is not None:
+            self._kill_poll.cancel()
+            await asyncio.gather(self._kill_poll, return_exceptions=True)
         # Hand unstarted jobs back at once, so another worker can take them.
         while not self._ready.empty():
             ctx = self._ready.get_nowait()

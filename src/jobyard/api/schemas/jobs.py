@@ -45,10 +45,14 @@ class JobIn(Request):
     )
 
     def to_new(self, idempotency_key: str | None = None) -> NewJob:
-        data = self.model_dump()
+        # The validated values as they are: `model_dump` would copy each one first.
+        data = {name: getattr(self, name) for name in _NEW_JOB_FIELDS}
         if idempotency_key is not None:
             data["idempotency_key"] = idempotency_key
         return NewJob(**data)
+
+
+_NEW_JOB_FIELDS = tuple(JobIn.model_fields)
 
 
 class JobBatchIn(Request):
