@@ -34,7 +34,7 @@ from jobyard.domain.steps import merge_steps
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.protocol import SweepResult
-from jobyard.store.tables import executions, jobs
+from jobyard.store.tables import executions, jobs, pending_kill
 
 ES = ExecutionStatus
 SWEEP_BATCH = 500
@@ -135,12 +135,13 @@ class ExecutionQueries(JobQueries):
         """The running executions `worker_id` holds whose jobs have a kill order waiting."""
         stmt = (
             sa.select(executions.c.job_id, executions.c.execution_number)
-            .join(jobs, jobs.c.id == executions.c.job_id)
+            .select_from(jobs)
+            .join(executions, executions.c.job_id == jobs.c.id)
             .where(
-                executions.c.tenant_id == tenant_id,
+                jobs.c.tenant_id == tenant_id,
+                sa.text(pending_kill("jobs")),  # as `ix_jobs_kill_pending` has it: it is used
                 executions.c.status == ES.IN_PROGRESS.value,
                 executions.c.worker_id == worker_id,
-                jobs.c.kill_requested_at.is_not(None),
             )
         )
         async with self._read() as conn:

@@ -4,6 +4,8 @@ Each is written to reach its rows by key (see `postgres_hot_path._connection_set
 data-modifying WITH that the final SELECT does not read still runs to completion.
 """
 
+from jobyard.store.tables import pending_kill
+
 JOB_INSERT = """
 WITH input AS (
   SELECT * FROM unnest(
@@ -70,11 +72,13 @@ SELECT * FROM leased l ORDER BY l.priority DESC, l.available_at, l.job_id
 """
 # `started` is not read: PostgreSQL runs a data-modifying WITH to completion all the same.
 
-EXECUTION_KILL_ORDERS = """
-SELECT e.job_id, e.execution_number FROM executions e JOIN jobs j ON j.id = e.job_id
-WHERE e.tenant_id = $1 AND e.status = 'in_progress' AND e.worker_id = $2
-  AND j.kill_requested_at IS NOT NULL
-"""
+# From the jobs with a kill order still to carry out (`ix_jobs_kill_pending`: almost always
+# none) to their running executions that `$2` holds.
+EXECUTION_KILL_ORDERS = f"""
+SELECT e.job_id, e.execution_number FROM jobs j JOIN executions e ON e.job_id = j.id
+WHERE j.tenant_id = $1 AND {pending_kill("j")}
+  AND e.status = 'in_progress' AND e.worker_id = $2
+"""  # noqa: S608 -- a constant of the schema's; every value is a parameter
 
 
 def _batch_end(unnest: str, names: str, rest: str) -> str:

@@ -45,6 +45,16 @@ api_keys = sa.Table(
     sa.Index("ix_api_keys_tenant", "tenant_id", "created_at"),
 )
 
+
+def pending_kill(table: str = "") -> str:
+    """SQL for a job with a kill order still to carry out (one with a running execution is
+    in_progress, or canceling once a kill order is registered), on `table`'s columns. Written
+    out alike in the index and in the queries, so that SQLite, too, sees the one imply the
+    other."""
+    p = f"{table}." if table else ""
+    return f"{p}kill_requested_at IS NOT NULL AND {p}status IN ('in_progress', 'canceling')"
+
+
 jobs = sa.Table(
     "jobs",
     metadata,
@@ -101,6 +111,14 @@ jobs = sa.Table(
         sqlite_where=sa.text("status = 'scheduled'"),
     ),
     sa.Index("ix_jobs_labels", "labels", postgresql_using="gin").ddl_if(dialect="postgresql"),
+    # Kill orders still to carry out (`execution_kill_orders`). A job that has a running
+    # execution is in_progress, or canceling once a kill order is registered.
+    sa.Index(
+        "ix_jobs_kill_pending",
+        "tenant_id",
+        postgresql_where=sa.text(pending_kill()),
+        sqlite_where=sa.text(pending_kill()),
+    ),
 )
 
 executions = sa.Table(
