@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from jobyard.cli import jobs_cmd, keys_cmd, me_cmd, tenants_cmd, worker_cmd
+from jobyard.cli import heap, jobs_cmd, keys_cmd, me_cmd, tenants_cmd, worker_cmd
 from jobyard.cli import settings as cli_settings
 from jobyard.service import limits
 
@@ -252,6 +252,7 @@ def serve(
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         )
         server = _stopping_server_class()(config, lambda: app.state.jobyard.begin_shutdown())
+        heap.settle()
         server.run(sockets=sockets)
 
     if processes == 1:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from jobyard.cli import heap
 from jobyard.cli.client_options import ApiKey, Url
 from jobyard.cli.output import err
 from jobyard.worker.runtime import Worker
@@ -67,4 +68,5 @@ def worker(
     w.url = url or w.url
     w.api_key = api_key or w.api_key
     err.print(f"worker {w.info.id} on queues {', '.join(w.queues)}: {', '.join(w.handlers)}")
+    heap.settle()
     raise typer.Exit(w.run())
