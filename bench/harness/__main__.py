@@ -31,7 +31,6 @@ PEERS_PYTHON = ROOT / "bench" / ".peers-venv" / "bin" / "python"
 DEFAULTS = (  # option, full run, --quick
     ("repeat", 3, 1),
     ("jobs", 20_000, 2000),
-    ("follow_jobs", 3000, 1000),
     ("latency_jobs", 1000, 200),
     ("ceiling_seconds", 10.0, 2.0),
 )
@@ -46,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--repeat", type=int, help="repetitions of each run (3; --quick 1)")
     p.add_argument("--jobs", type=int, help="jobs per throughput run (20,000; --quick 2,000)")
-    p.add_argument("--follow-jobs", type=int, help="jobs per followed run (3,000; --quick 1,000)")
+    p.add_argument(
+        "--follow-jobs",
+        type=int,
+        help="jobs per followed run (as many as --jobs: the price of following is read off the "
+        "same amount of work)",
+    )
     p.add_argument("--batch", type=int, default=1000, help="jobs per enqueue batch (1,000)")
     p.add_argument("--latency-jobs", type=int, help="jobs per latency run (1,000; --quick 200)")
     p.add_argument("--rate", type=float, default=100.0, help="latency: jobs a second (100)")
@@ -114,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, full, quick in DEFAULTS:
         if getattr(a, name) is None:
             setattr(a, name, quick if a.quick else full)
+    if a.follow_jobs is None:
+        a.follow_jobs = a.jobs
     chosen = a.systems.split(",")
     systems = [s for s in all_systems() if s.name in chosen]
     unknown = set(chosen) - {s.name for s in systems}
