@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from jobyard.domain.entities import NewLogEntry
+from jobyard.domain.entities import NewJob, NewLogEntry
+from jobyard.domain.filters import JobFilter
+from jobyard.domain.states import ExecutionStatus as ES
+from jobyard.domain.things import NewFleetJob
 from jobyard.store import Store
-from tests.store.builders import add_job, claim_one
+from tests.store.builders import add_job, claim_one, report
 
 MARK = "[{} dropped]"
 
@@ -58,3 +61,28 @@ async def test_trim_keeps_the_newest_and_says_how_many_went(store: Store, tenant
     got = await store.log_list(tenant_id, job.id, after=0, limit=100)
     assert [e.data for e in got] == ["[10 dropped]", "late 0", "late 1", "late 2"]
     assert [e.seq for e in got] == sorted(e.seq for e in got)
+
+
+async def test_a_deleted_job_s_lines_go_with_it(store: Store, tenant_id: str) -> None:
+    """Lines have no foreign key to cascade from (migration 0008): each delete of a job names
+    them. A fleet job's children, one by one or all with the fleet, leave none behind."""
+    fleet_new = NewFleetJob(name="f", things=["a", "b", "c"], targets=[], document=None)
+    parent = NewJob(type="fleet", queue="fleet", max_attempts=1)
+    children = [NewJob(type="t", queue="q", targets=[t]) for t in fleet_new.things]
+    fleet = await store.fleet_insert(tenant_id, None, fleet_new, parent, children)
+    kids = await store.job_list(tenant_id, JobFilter(parent_ids=[fleet.id]))
+    held = {}
+    for _ in kids:
+        ex = await claim_one(store, tenant_id, queues=("q",))
+        held[ex.job_id] = ex
+        assert await store.log_append(tenant_id, ex.job_id, 1, lines(2)) is not None
+    assert set(held) == {k.id for k in kids}
+    first, second = kids[0].id, kids[1].id
+    await report(store, tenant_id, held[first], ES.SUCCEEDED)
+    await store.fleet_execution_delete(tenant_id, first, 1, force=False)
+    assert await store.log_list(tenant_id, first, after=0, limit=10) == []
+    assert len(await store.log_list(tenant_id, second, after=0, limit=10)) == 2
+
+    await store.fleet_delete(tenant_id, fleet.id)
+    for kid in kids:
+        assert await store.log_list(tenant_id, kid.id, after=0, limit=10) == []

@@ -7,18 +7,19 @@ copies), on both backends.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from jobyard.domain.entities import NewJob
+from jobyard.domain.entities import NewJob, NewLogEntry
 from jobyard.domain.ids import new_id
 from jobyard.store import Store, open_store
 from jobyard.store.migrate import alembic_config
@@ -149,3 +150,39 @@ async def test_nodes_starting_together_migrate_once(empty_database_url: str) -> 
         for s in stores:
             await s.close()
     assert (revision, diffs) == (HEAD, [])
+
+
+async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
+    empty_database_url: str,
+) -> None:
+    """0008 drops the log lines' foreign key and second index, and its downgrade puts them
+    back; the lines stay through both."""
+    store = open_store(empty_database_url)
+    try:
+        assert isinstance(store, SqlStoreBase)
+        await store.upgrade()
+        tenant = new_id()
+        [(job, _)] = await store.job_insert_many(tenant, None, [(NewJob(type="t"), None)])
+        await store.log_append(tenant, job.id, 1, [NewLogEntry("stdout", "kept")])
+
+        def to(revision: str) -> Callable[[Connection], None]:
+            def run(conn: Connection) -> None:
+                cfg = alembic_config(conn)
+                if revision == "head":
+                    command.upgrade(cfg, revision)
+                else:
+                    command.downgrade(cfg, revision)
+
+            return run
+
+        async with store.engine.begin() as conn:
+            await conn.run_sync(to("0007"))
+            assert await conn.run_sync(_revision) == "0007"
+        async with store.engine.begin() as conn:
+            await conn.run_sync(to("head"))
+        revision, diffs, index_diffs = await _inspect(store)
+        lines = await store.log_list(tenant, job.id, after=0, limit=10)
+    finally:
+        await store.close()
+    assert (revision, diffs, index_diffs) == (HEAD, [], {})
+    assert [line.data for line in lines] == ["kept"]

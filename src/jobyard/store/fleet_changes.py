@@ -161,6 +161,11 @@ class FleetChangeQueries(ThingQueries):
                 .returning(jobs.c.id)
             )
             if gone.first() is not None:
+                await conn.execute(  # by name: log lines have no key to cascade from
+                    sa.delete(log_entries).where(
+                        log_entries.c.tenant_id == tenant_id, log_entries.c.job_id == job_id
+                    )
+                )
                 return ex
             latest = (
                 await conn.execute(

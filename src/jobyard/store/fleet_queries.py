@@ -27,7 +27,7 @@ from jobyard.domain.things import (
 )
 from jobyard.store import rows
 from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out, while_in_progress
-from jobyard.store.tables import executions, fleet_jobs, jobs
+from jobyard.store.tables import executions, fleet_jobs, jobs, log_entries
 
 ES = ExecutionStatus
 SNAPSHOT, CONTINUOUS = "SNAPSHOT", "CONTINUOUS"
@@ -249,6 +249,15 @@ class FleetQueries(FleetChangeQueries):
     async def fleet_delete(self, tenant_id: str, fleet_id: str) -> None:
         """The fleet job, its parent and children, with their executions, logs and errors."""
         async with self._write() as conn:
+            family = sa.select(jobs.c.id).where(
+                jobs.c.tenant_id == tenant_id,
+                sa.or_(jobs.c.parent_id == fleet_id, jobs.c.id == fleet_id),
+            )
+            await conn.execute(  # by name: log lines have no key to cascade from
+                sa.delete(log_entries).where(
+                    log_entries.c.tenant_id == tenant_id, log_entries.c.job_id.in_(family)
+                )
+            )
             await conn.execute(
                 sa.delete(jobs).where(jobs.c.tenant_id == tenant_id, jobs.c.parent_id == fleet_id)
             )
