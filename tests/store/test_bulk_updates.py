@@ -449,9 +449,9 @@ async def test_followed_rows_in_a_batch_write_what_row_by_row_writes(
 async def test_a_batch_of_followed_ends_writes_what_row_by_row_writes(
     store: Store, tenant_id: str, stepped: bool
 ) -> None:
-    """Every row ends its job and carries steps, progress, counters or lines: PostgreSQL writes
-    such a batch in one statement, and ends where the general bulk path (which writes the
-    lines as well) ends."""
+    """Every row ends its job and carries steps, progress, counters or lines: each backend's
+    hot path writes such a batch in a few statements of its own, and ends where the general
+    bulk path (which writes the lines as well) ends."""
     at = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     ends: list[tuple[dict[str, Any], ExecutionStatus, dict[str, Any]]] = [
         (

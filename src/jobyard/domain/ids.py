@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
+import re
 
 import uuid_utils
+
+# What `str(uuid.UUID(value))` gives back unchanged: 8-4-4-4-12 lowercase hex digits.
+_CANONICAL = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def new_id() -> str:
@@ -17,7 +20,4 @@ def is_id(value: str) -> bool:
     Upper case is refused too: SQLite keeps ids as lowercase hex and PostgreSQL as `uuid`, so
     only the canonical spelling finds the same job on both backends.
     """
-    try:
-        return len(value) == 36 and str(uuid.UUID(value)) == value
-    except ValueError:
-        return False
+    return isinstance(value, str) and _CANONICAL.fullmatch(value) is not None

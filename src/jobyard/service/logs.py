@@ -32,6 +32,11 @@ TRUNCATED = " [... line truncated: {} more bytes]"
 DROPPED = "[jobyard: {} older lines of this execution were dropped to keep the log bounded]"
 
 
+# A line of at most this many characters is at most MAX_LINE_BYTES in UTF-8 (4 bytes a character
+# at most): it needs no cut, nor the encoding that would tell.
+_SURELY_SHORT = MAX_LINE_BYTES // 4
+
+
 def log_topic(tenant_id: str, job_id: str) -> str:
     return f"log:{tenant_id}:{job_id}"
 
@@ -60,7 +65,8 @@ def check_update_output(u: ExecutionUpdate) -> None:
                 f"at most {MAX_UPDATE_LINES} log lines in one update", field="logs"
             )
         check_sources(u.logs, "logs")
-        u.logs = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in u.logs]
+        if any(len(e.data) > _SURELY_SHORT for e in u.logs):
+            u.logs = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in u.logs]
     if u.record_errors is not None and len(u.record_errors) > MAX_UPDATE_RECORD_ERRORS:
         raise PayloadTooLarge(
             f"at most {MAX_UPDATE_RECORD_ERRORS} record errors in one update",

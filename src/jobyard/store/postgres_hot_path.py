@@ -37,10 +37,10 @@ from jobyard.domain.steps import merge_steps, new_step
 from jobyard.store import postgres_statements as statements
 from jobyard.store import rows
 from jobyard.store.bulk_updates import BulkUpdates, Key
+from jobyard.store.end_batches import end_kind
 
 ES = ExecutionStatus
 _WARM_CONNECTIONS = 3  # kept open from the start: a few requests at once need no new one
-_PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL alone ends them
 
 
 async def _connection_setup(conn: asyncpg.Connection) -> None:
@@ -224,7 +224,7 @@ class PostgresHotPath(BulkUpdates):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
-        kind = _finals(updates)
+        kind = end_kind(updates)
         if kind is None:
             return await super().execution_update_many(tenant_id, updates)
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
@@ -328,31 +328,6 @@ def _followed_columns(
 def _columns(values: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
     """Rows as one list per column: the arrays a statement unnests."""
     return [list(column) for column in zip(*values, strict=True)]
-
-
-def _finals(updates: list[ExecutionUpdate]) -> str | None:
-    """ "plain" when every update only ends its execution as succeeded or rejected (no retry
-    to decide), each execution named once; "followed" when some also carry steps, progress,
-    counters or log lines; None for the general path (record errors, a process's identity,
-    a lease, another status)."""
-    seen: set[Key] = set()
-    followed = False
-    for u in updates:
-        key = (u.job_id, u.execution_number)
-        if (
-            u.status not in _PLAIN_FINAL
-            or key in seen
-            or u.record_errors
-            or u.pid is not None
-            or u.hostname is not None
-            or u.lease_s is not None
-        ):
-            return None
-        followed = followed or bool(u.logs) or u.follows()
-        seen.add(key)
-    if not updates:
-        return None
-    return "followed" if followed else "plain"
 
 
 async def _deadlock_retried(conn: asyncpg.Connection, sql: str, *args: Any) -> list[Any]:

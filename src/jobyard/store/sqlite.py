@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from jobyard.store.basiq_user_queries import BasiqUserQueries
 from jobyard.store.bulk_outcomes import Columns
-from jobyard.store.bulk_updates import BulkUpdates, Key
+from jobyard.store.bulk_updates import Key
 from jobyard.store.exclusive_inserts import ExclusiveInserts
 from jobyard.store.family_queries import FamilyQueries
 from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
+from jobyard.store.sqlite_hot_path import SqliteHotPath
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
 
@@ -55,7 +56,7 @@ def _json_dumps(value: Any) -> str:
 
 
 class SqliteStore(
-    BulkUpdates,
+    SqliteHotPath,
     LogQueries,
     RecordErrorQueries,
     ExclusiveInserts,

@@ -134,6 +134,14 @@ class StepError(Request):
     title: Text | None = Field(None, max_length=1000)
     detail: Text | None = Field(None, max_length=10_000)
 
+    def report(self) -> dict[str, str]:
+        """The fields given: `model_dump(exclude_none=True)` at a fraction of its cost."""
+        return {
+            k: v
+            for k, v in (("code", self.code), ("title", self.title), ("detail", self.detail))
+            if v is not None
+        }
+
 
 class StepReport(Request):
     """A step's new state; the job's other steps stay as they are."""
@@ -143,6 +151,16 @@ class StepReport(Request):
     result: JsonObject | None = Field(None, description='e.g. {"type": "link", "url": ...}')
     error: StepError | None = None
 
+    def report(self) -> dict[str, Any]:
+        """The fields given, as `model_dump(exclude_none=True)` gives them (a result's own
+        values as sent), at a fraction of its cost: a batch of ends carries thousands."""
+        step: dict[str, Any] = {"name": self.name, "status": self.status}
+        if self.result is not None:
+            step["result"] = self.result
+        if self.error is not None:
+            step["error"] = self.error.report()
+        return step
+
 
 Amount = Annotated[int, Field(ge=0, le=10**15)] | Annotated[float, Field(ge=0, le=1e15)]
 
@@ -151,6 +169,10 @@ class Progress(Request):
     current: Amount
     total: Amount | None = None
     message: Text | None = Field(None, max_length=1000)
+
+    def value(self) -> dict[str, Any]:
+        """As `model_dump()`, at a fraction of its cost."""
+        return {"current": self.current, "total": self.total, "message": self.message}
 
 
 Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
@@ -191,10 +213,8 @@ class UpdateFields(Request):
             execution_number=execution_number,
             status=ExecutionStatus(self.status) if self.status else None,
             **{name: getattr(self, name) for name in _AS_SENT},
-            steps=None
-            if self.steps is None
-            else [s.model_dump(exclude_none=True) for s in self.steps],
-            progress=None if self.progress is None else self.progress.model_dump(),
+            steps=None if self.steps is None else [s.report() for s in self.steps],
+            progress=None if self.progress is None else self.progress.value(),
             logs=None if self.logs is None else [e.to_new() for e in self.logs],
             record_errors=(
                 None if self.record_errors is None else [e.to_new() for e in self.record_errors]

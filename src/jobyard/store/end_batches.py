@@ -1,0 +1,43 @@
+"""Which batches of worker updates a backend's hot path may take: ends that need no decision.
+
+Both backends write such a batch in a few hand-written statements (`postgres_hot_path.py`,
+`sqlite_hot_path.py`); every other batch takes the general path in `bulk_updates.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from jobyard.domain.entities import ExecutionUpdate
+from jobyard.domain.states import ExecutionStatus
+
+ES = ExecutionStatus
+PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL alone ends them
+
+
+def end_kind(updates: list[ExecutionUpdate]) -> Literal["plain", "followed"] | None:
+    """ "plain" when every update only ends its execution as succeeded or rejected (no retry
+    to decide), each execution named once; "followed" when some also carry steps, progress,
+    counters or log lines; None for the general path (record errors, a process's identity,
+    a lease, another status)."""
+    seen: set[tuple[str, int]] = set()
+    followed = False
+    for u in updates:
+        key = (u.job_id, u.execution_number)
+        if (
+            u.status not in PLAIN_FINAL
+            or key in seen
+            or u.record_errors
+            or u.pid is not None
+            or u.hostname is not None
+            or u.lease_s is not None
+        ):
+            return None
+        followed = followed or bool(u.logs) or u.follows()
+        seen.add(key)
+    if not updates:
+        return None
+    return "followed" if followed else "plain"
+
+
+__all__ = ["PLAIN_FINAL", "end_kind"]

@@ -1,0 +1,257 @@
+"""SQLite's hot path: a batch of ends, with what following a job writes, in fixed statements.
+
+SQLite has one writer, so the time a batch holds the write lock is the server's throughput. The
+general path (`bulk_updates.py`) builds its statements with SQLAlchemy for every batch, in seven
+of them for ends that carry steps and lines, and reads every row back through the column types;
+for a batch of followed jobs that was three times the write of plain ones. Here a batch of ends
+(`end_batches.end_kind`) is three statements of fixed text, run as the driver takes them: the
+executions ended (the same fencing as `_update_one`), their jobs ended with their steps,
+progress, counters and a block of log seqs, and the lines inserted by `executemany`. Each
+statement's rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON
+values their text. The conformance suite runs the same tests through this path and the general
+one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate, UpdateOutcome
+from jobyard.domain.states import ExecutionStatus, job_status_for
+from jobyard.domain.steps import merge_steps
+from jobyard.store.bulk_updates import BulkUpdates, Key
+from jobyard.store.end_batches import end_kind
+from jobyard.store.rows import EXECUTION_STATUS
+
+_END_ROW = (
+    "job_id, execution_number, expected_version, worker_id, holder, status, status_details, "
+    "exit_code, n_lines"
+)
+_JOB_ROW = "job_id, execution_number, job_status, result, error, steps, progress, n_lines, " + (
+    ", ".join(f"add_{c}" for c in COUNTERS)
+)
+_EXECUTION_COLUMNS = (
+    "tenant_id, job_id, execution_number, status, version, queue, type, priority, target, "
+    "status_details, queued_at, available_at, started_at, last_updated_at, completed_at, "
+    "lease_s, lease_expires_at, worker_id, hostname, pid, exit_code, log_lines"
+)
+
+
+def _rows(names: str) -> str:
+    """The rows of parameter ?1, one JSON array each, as a relation with these columns."""
+    columns = ", ".join(
+        f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(names.split(", "))
+    )
+    return f"(SELECT {columns} FROM json_each(?1))"  # noqa: S608 -- our own names
+
+
+# ?1 the rows, ?2 the tenant, ?3 the time. The `+` keeps SQLite from reaching executions through
+# an index on those columns (the in-progress leases, say): each row is found by its key.
+EXECUTIONS_END = f"""
+UPDATE executions SET status = u.status, version = executions.version + 1,
+  last_updated_at = ?3, completed_at = ?3, lease_expires_at = NULL,
+  status_details = coalesce(u.status_details, executions.status_details),
+  exit_code = coalesce(u.exit_code, executions.exit_code),
+  log_lines = executions.log_lines + u.n_lines
+FROM {_rows(_END_ROW)} AS u
+WHERE executions.job_id = u.job_id AND executions.execution_number = u.execution_number
+  AND +executions.tenant_id = ?2 AND +executions.status = 'in_progress'
+  AND +executions.lease_expires_at > ?3
+  AND (u.expected_version IS NULL OR executions.version = u.expected_version)
+  AND (u.worker_id IS NULL OR executions.worker_id = u.worker_id)
+  AND (u.holder IS NULL OR executions.holder = u.holder)
+RETURNING {_EXECUTION_COLUMNS},
+  (SELECT j.kill_requested_at FROM jobs AS j WHERE j.id = executions.job_id)
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
+
+
+def _if_latest(column: str, value: str) -> str:
+    """`column` set to `value` while the ended execution is its job's latest (as the general
+    path writes only then); left as it is otherwise."""
+    latest = "jobs.attempts = d.execution_number"
+    return f"{column} = CASE WHEN {latest} THEN {value} ELSE jobs.{column} END"
+
+
+# ?1 the rows, ?2 the tenant, ?3 the time.
+JOBS_END = f"""
+UPDATE jobs SET log_seq = jobs.log_seq + d.n_lines,
+  {_if_latest("status", "d.job_status")},
+  {_if_latest("completed_at", "?3")},
+  {_if_latest("updated_at", "?3")},
+  {_if_latest("result", "coalesce(d.result, jobs.result)")},
+  {_if_latest("error", "coalesce(d.error, jobs.error)")},
+  {_if_latest("steps", "coalesce(d.steps, jobs.steps)")},
+  {_if_latest("progress", "coalesce(d.progress, jobs.progress)")},
+  {", ".join(_if_latest(c, f"jobs.{c} + d.add_{c}") for c in COUNTERS)}
+FROM {_rows(_JOB_ROW)} AS d
+WHERE jobs.id = d.job_id AND +jobs.tenant_id = ?2
+RETURNING id, log_seq
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
+
+JOB_STEPS = "SELECT j.id, j.steps FROM jobs AS j, json_each(?1) AS s WHERE j.id = s.value"
+
+LINES_INSERT = """
+INSERT INTO log_entries (job_id, seq, tenant_id, execution_number, ts, source, data)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+
+
+def _hex(id_: str) -> str:
+    """An id as SQLite keeps it (`Uuid` without native support: 32 lowercase hex digits)."""
+    return id_.replace("-", "")
+
+
+def _dashed(h: str) -> str:
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _json(value: Any) -> str | None:
+    """A JSON value as its text, carried as a string inside a statement's JSON rows, so that
+    `->>` gives back that text whatever the value is."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def _time(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _execution(r: Sequence[Any]) -> Execution:
+    """An executions row as `EXECUTIONS_END` returns it: SQLite's own values."""
+    return Execution(
+        tenant_id=_dashed(r[0]),
+        job_id=_dashed(r[1]),
+        execution_number=r[2],
+        status=EXECUTION_STATUS[r[3]],
+        version=r[4],
+        queue=r[5],
+        type=r[6],
+        priority=r[7],
+        target=r[8],
+        status_details=orjson.loads(r[9]) if r[9] else {},
+        queued_at=_time(r[10]),  # type: ignore[arg-type]
+        available_at=_time(r[11]),  # type: ignore[arg-type]
+        started_at=_time(r[12]),
+        last_updated_at=_time(r[13]),  # type: ignore[arg-type]
+        completed_at=_time(r[14]),
+        lease_s=r[15],
+        lease_expires_at=_time(r[16]),
+        worker_id=r[17],
+        hostname=r[18],
+        pid=r[19],
+        exit_code=r[20],
+    )
+
+
+async def _fetch(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> list[Sequence[Any]]:
+    """The rows a statement of this module answers, as the driver gives them."""
+    result = await conn.exec_driver_sql(sql, params)
+    return cast(list[Sequence[Any]], result.all())
+
+
+class SqliteHotPath(BulkUpdates):
+    async def execution_update_many(
+        self, tenant_id: str, updates: list[ExecutionUpdate]
+    ) -> list[UpdateOutcome]:
+        if end_kind(updates) is None or not all(len(u.job_id) == 36 for u in updates):
+            return await super().execution_update_many(tenant_id, updates)
+        batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
+        done: dict[Key, UpdateOutcome] = {}
+        async with self._write() as conn:
+            await self._end_batch(conn, tenant_id, batch, done)
+            for u in updates:
+                key = (u.job_id, u.execution_number)
+                if key not in done:
+                    done[key] = await self._refusal(conn, tenant_id, u)
+        return [done[(u.job_id, u.execution_number)] for u in updates]
+
+    async def _end_batch(
+        self,
+        conn: AsyncConnection,
+        tenant_id: str,
+        batch: list[ExecutionUpdate],
+        done: dict[Key, UpdateOutcome],
+    ) -> None:
+        """End the executions the batch may end, then their jobs, then insert their lines;
+        `done` learns the outcome of each update that applied."""
+        at = datetime.now(UTC).timestamp()
+        now = _time(at)  # as the rows keep it, to stamp the steps with
+        assert now is not None
+        tenant = _hex(tenant_id)
+        rows = [
+            (
+                _hex(u.job_id),
+                u.execution_number,
+                u.expected_version,
+                u.worker_id,
+                u.holder,
+                u.status.value if u.status else None,
+                _json(u.status_details),
+                u.exit_code,
+                len(u.logs or ()),
+            )
+            for u in batch
+        ]
+        ended = await _fetch(conn, EXECUTIONS_END, (orjson.dumps(rows).decode(), tenant, at))
+        applied: dict[Key, tuple[Execution, bool, int]] = {}
+        for r in ended:
+            ex = _execution(r)
+            applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
+        ends = [u for u in batch if (u.job_id, u.execution_number) in applied]
+        if not ends:
+            return
+        steps = await self._current_steps(conn, ends)
+        job_rows = []
+        for u in ends:
+            merged = None
+            if u.steps is not None:
+                merged = merge_steps(steps.get(u.job_id, []), u.steps, now)
+            added = u.counters or {}
+            job_rows.append(
+                (
+                    _hex(u.job_id),
+                    u.execution_number,
+                    job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
+                    _json(u.result),
+                    _json(u.error),
+                    _json(merged),
+                    _json(u.progress),
+                    len(u.logs or ()),
+                    *(added.get(name, 0) for name in COUNTERS),
+                )
+            )
+        taken = await _fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
+        last_seq = {_dashed(r[0]): r[1] for r in taken}
+        lines = []
+        for u in ends:
+            if u.logs:
+                seq = last_seq[u.job_id] - len(u.logs)
+                job = _hex(u.job_id)
+                for e in u.logs:
+                    seq += 1
+                    ts = at if e.ts is None else e.ts.timestamp()
+                    lines.append((job, seq, tenant, u.execution_number, ts, e.source, e.data))
+        if lines:
+            await conn.exec_driver_sql(LINES_INSERT, lines)
+        for u in ends:
+            ex, kill, total = applied[(u.job_id, u.execution_number)]
+            done[(u.job_id, u.execution_number)] = UpdateOutcome(
+                ex, True, kill, log_lines=total if u.logs else None
+            )
+
+    async def _current_steps(
+        self, conn: AsyncConnection, ends: list[ExecutionUpdate]
+    ) -> dict[str, list[Any]]:
+        """The steps of the jobs that report some, as they are now (the write lock is ours)."""
+        stepped = sorted({_hex(u.job_id) for u in ends if u.steps is not None})
+        if not stepped:
+            return {}
+        result = await _fetch(conn, JOB_STEPS, (orjson.dumps(stepped).decode(),))
+        return {_dashed(r[0]): orjson.loads(r[1]) if r[1] else [] for r in result}
+
+
+__all__ = ["SqliteHotPath"]
