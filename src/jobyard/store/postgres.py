@@ -102,4 +102,7 @@ class PostgresStore(
         ).subquery(name)
 
     def _label_condition(self, key: str, value: str) -> sa.ColumnElement[bool]:
-        return sa.type_coerce(jobs.c.labels, JSONB).contains({key: value})
+        labels = sa.type_coerce(jobs.c.labels, JSONB)
+        # What the partial index holds (`HAS_LABELS` in tables.py), said outright: PostgreSQL uses a
+        # partial index only for a query whose conditions imply its own.
+        return sa.and_(labels.contains({key: value}), labels != sa.literal_column("'{}'::jsonb"))

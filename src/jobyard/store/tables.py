@@ -46,6 +46,10 @@ api_keys = sa.Table(
 )
 
 
+# The jobs the labels index holds: those that have some (a label filter says it too).
+HAS_LABELS = "labels <> '{}'::jsonb"
+
+
 def pending_kill(table: str = "") -> str:
     """SQL for a job with a kill order still to carry out (one with a running execution is
     in_progress, or canceling once a kill order is registered), on `table`'s columns. Written
@@ -103,14 +107,27 @@ jobs = sa.Table(
     sa.Index("ix_jobs_tenant_status", "tenant_id", "status", sa.desc("id")),
     sa.Index("ix_jobs_tenant_type", "tenant_id", "type", sa.desc("id")),
     sa.Index("ix_jobs_tenant_queue", "tenant_id", "queue", sa.desc("id")),
-    sa.Index("ix_jobs_tenant_parent", "tenant_id", "parent_id", sa.desc("id")),
+    # Only jobs that have a parent, or labels, in these two (migration 0009 tells why).
+    sa.Index(
+        "ix_jobs_tenant_parent",
+        "tenant_id",
+        "parent_id",
+        sa.desc("id"),
+        postgresql_where=sa.text("parent_id IS NOT NULL"),
+        sqlite_where=sa.text("parent_id IS NOT NULL"),
+    ),
     sa.Index(
         "ix_jobs_scheduled",
         "scheduled_at",
         postgresql_where=sa.text("status = 'scheduled'"),
         sqlite_where=sa.text("status = 'scheduled'"),
     ),
-    sa.Index("ix_jobs_labels", "labels", postgresql_using="gin").ddl_if(dialect="postgresql"),
+    sa.Index(
+        "ix_jobs_labels",
+        "labels",
+        postgresql_using="gin",
+        postgresql_where=sa.text(HAS_LABELS),
+    ).ddl_if(dialect="postgresql"),
     # Kill orders still to carry out (`execution_kill_orders`). A job that has a running
     # execution is in_progress, or canceling once a kill order is registered.
     sa.Index(
