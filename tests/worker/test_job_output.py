@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jobyard import Client
+from jobyard.domain.steps import merge_steps
 from jobyard.worker.job_output import MAX_LINE_BYTES, MAX_UPDATE_BYTES, JobOutput
 from tests.support.api import Tenant
 from tests.worker.processes import start_worker, stop
@@ -97,3 +98,29 @@ def test_long_lines_are_cut_as_the_server_keeps_them_and_bound_an_update() -> No
     out.log("a\x00b")
     ((piece, _),) = out.take()
     assert piece["logs"][0]["data"] == "a\ufffdb"
+
+
+def test_a_step_started_and_ended_before_an_update_is_one_report() -> None:
+    """The server stamps a start and an end sent together with the same time, so the worker
+    sends the end alone; a report that says more than "started", or a step that goes back to
+    pending, is kept."""
+    out = JobOutput()
+    out.step({"name": "read", "status": "in_progress"})
+    out.step({"name": "read", "status": "succeeded", "result": {"n": 1}})
+    out.step({"name": "write", "status": "in_progress"})
+    out.step({"name": "other", "status": "in_progress"})
+    out.step({"name": "write", "status": "failed"})  # not the last report: kept in order
+    out.step({"name": "late", "status": "in_progress"})
+    out.step({"name": "late", "status": "pending"})
+    ((fields, _),) = out.take()
+    assert fields["steps"] == [
+        {"name": "read", "status": "succeeded", "result": {"n": 1}},
+        {"name": "write", "status": "in_progress"},
+        {"name": "other", "status": "in_progress"},
+        {"name": "write", "status": "failed"},
+        {"name": "late", "status": "in_progress"},
+        {"name": "late", "status": "pending"},
+    ]
+    now = datetime(2030, 1, 2, tzinfo=UTC)
+    both = [{"name": "read", "status": "in_progress"}, {"name": "read", "status": "succeeded"}]
+    assert merge_steps([], both, now) == merge_steps([], both[1:], now)

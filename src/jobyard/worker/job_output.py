@@ -27,6 +27,7 @@ current_output: contextvars.ContextVar[JobOutput | None] = contextvars.ContextVa
 )
 
 SOURCES = frozenset({"stdout", "stderr", "system"})
+_STARTS_OR_ENDS = frozenset({"in_progress", "succeeded", "failed", "skipped"})
 MAX_LINE_BYTES = 64 * 1024
 TRUNCATED = " [... line truncated: {} more bytes]"
 MAX_UPDATE_LINES = 1000  # the server's bounds for one update
@@ -101,8 +102,20 @@ class JobOutput:
     _error_sizes: list[int] = field(default_factory=list, repr=False)
 
     def step(self, report: dict[str, Any]) -> None:
+        """Buffer a step report. A bare `in_progress` report still unsent, just before another
+        report of the same step that starts or ends it, is left out: the server stamps both
+        with the same update's time, so the step comes out the same, and a quick step costs
+        one report instead of two."""
         with self._lock:
-            self.steps.append(report)
+            last = self.steps[-1] if self.steps else None
+            if (
+                last is not None
+                and last == {"name": report["name"], "status": "in_progress"}
+                and report.get("status") in _STARTS_OR_ENDS
+            ):
+                self.steps[-1] = report
+            else:
+                self.steps.append(report)
 
     def set_progress(self, progress: dict[str, Any]) -> None:
         with self._lock:
