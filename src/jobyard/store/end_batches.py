@@ -40,4 +40,12 @@ def end_kind(updates: list[ExecutionUpdate]) -> Literal["plain", "followed"] | N
     return "followed" if followed else "plain"
 
 
-__all__ = ["PLAIN_FINAL", "end_kind"]
+def if_latest(jobs: str, column: str, value: str) -> str:
+    """SQL that sets a job's `column` (the jobs table named `jobs`) to `value` while the ended
+    execution (the row named `d`) is its job's latest, as the general path writes only then,
+    and leaves it as it is otherwise."""
+    latest = f"{jobs}.attempts = d.execution_number"
+    return f"{column} = CASE WHEN {latest} THEN {value} ELSE {jobs}.{column} END"
+
+
+__all__ = ["PLAIN_FINAL", "end_kind", "if_latest"]

@@ -4,6 +4,7 @@ Each is written to reach its rows by key (see `postgres_hot_path._connection_set
 data-modifying WITH that the final SELECT does not read still runs to completion.
 """
 
+from jobyard.store.end_batches import if_latest
 from jobyard.store.tables import pending_kill
 
 JOB_INSERT = """
@@ -143,9 +144,7 @@ FROM ended d
 
 
 def _if_latest(column: str, value: str) -> str:
-    """`column` set to `value` while the ended execution is its job's latest (as the general
-    path writes only then); left as it is otherwise."""
-    return f"{column} = CASE WHEN j.attempts = d.execution_number THEN {value} ELSE j.{column} END"
+    return if_latest("j", column, value)
 
 
 _COUNTERS = ("num_success", "num_error", "num_ignore", "num_export", "num_pages")

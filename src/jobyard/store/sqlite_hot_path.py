@@ -25,7 +25,7 @@ from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate, Update
 from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
-from jobyard.store.end_batches import end_kind
+from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.rows import EXECUTION_STATUS
 
 _END_ROW = (
@@ -71,10 +71,7 @@ RETURNING {_EXECUTION_COLUMNS},
 
 
 def _if_latest(column: str, value: str) -> str:
-    """`column` set to `value` while the ended execution is its job's latest (as the general
-    path writes only then); left as it is otherwise."""
-    latest = "jobs.attempts = d.execution_number"
-    return f"{column} = CASE WHEN {latest} THEN {value} ELSE jobs.{column} END"
+    return if_latest("jobs", column, value)
 
 
 # ?1 the rows, ?2 the tenant, ?3 the time.
