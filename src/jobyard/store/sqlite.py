@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from jobyard.store import sqlite_driver
 from jobyard.store.basiq_user_queries import BasiqUserQueries
 from jobyard.store.bulk_outcomes import Columns
 from jobyard.store.bulk_updates import Key
@@ -78,6 +79,10 @@ class SqliteStore(
             url.replace("sqlite://", "sqlite+aiosqlite://", 1),
             json_serializer=_json_dumps,
             json_deserializer=_json_loads,
+            module=sqlite_driver.dbapi(),
+            # Connection.close rolls back what it began; the pool's own rollback on every
+            # return would be one more trip to the database's thread, for nothing.
+            pool_reset_on_return=None,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
