@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate, UpdateOutcome
+from jobyard.domain.ids import is_id
 from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
@@ -154,7 +155,7 @@ class SqliteHotPath(BulkUpdates):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
-        if end_kind(updates) is None or not all(len(u.job_id) == 36 for u in updates):
+        if end_kind(updates) is None or not all(is_id(u.job_id) for u in updates):
             return await super().execution_update_many(tenant_id, updates)
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
         done: dict[Key, UpdateOutcome] = {}
