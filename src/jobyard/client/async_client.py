@@ -38,6 +38,7 @@ from jobyard.client.models import (
     UpdateResult,
     WorkerInfo,
 )
+from jobyard.client.response_stream import drop_stream
 from jobyard.client.retrying import Retries
 from jobyard.client.sse import EventParser
 from jobyard.client.sync_client import _json, default_headers
@@ -82,13 +83,15 @@ class AsyncClient:
         while True:
             response: httpx.Response | None = None
             try:
-                response = await self._http.request(
-                    call.method,
-                    call.path,
-                    content=call.content(),
-                    params=call.params,
-                    headers=call.all_headers(),
-                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                response = drop_stream(
+                    await self._http.request(
+                        call.method,
+                        call.path,
+                        content=call.content(),
+                        params=call.params,
+                        headers=call.all_headers(),
+                        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
                 )
             except httpx.TransportError as exc:
                 if not self.retries.should_retry(attempt, None):

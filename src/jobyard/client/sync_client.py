@@ -37,6 +37,7 @@ from jobyard.client.models import (
     UpdateResult,
     WorkerInfo,
 )
+from jobyard.client.response_stream import drop_stream
 from jobyard.client.retrying import Retries
 from jobyard.client.sse import EventParser
 
@@ -88,13 +89,15 @@ class Client:
         while True:
             response: httpx.Response | None = None
             try:
-                response = self._http.request(
-                    call.method,
-                    call.path,
-                    content=call.content(),
-                    params=call.params,
-                    headers=call.all_headers(),
-                    timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                response = drop_stream(
+                    self._http.request(
+                        call.method,
+                        call.path,
+                        content=call.content(),
+                        params=call.params,
+                        headers=call.all_headers(),
+                        timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
+                    )
                 )
             except httpx.TransportError as exc:
                 if not self.retries.should_retry(attempt, None):
