@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from jobyard.domain.entities import NewJob, NewLogEntry
 from jobyard.domain.filters import JobFilter
 from jobyard.domain.states import ExecutionStatus as ES
@@ -36,6 +38,35 @@ async def test_reads_after_a_seq_or_the_newest(store: Store, tenant_id: str) -> 
     assert [e.seq for e in after] == [5, 6, 7]
     newest = await store.log_list(tenant_id, job.id, after=None, limit=3)
     assert [e.seq for e in newest] == [8, 9, 10]
+
+
+async def test_reads_and_trims_across_writes_and_their_chunks(store: Store, tenant_id: str) -> None:
+    """Each write's lines are kept together (`store/log_chunks.py`): reads and trims that begin
+    or end inside one write's lines, or span several, see every line once and in order, with the
+    time its worker gave it or, when it gave none, the time it was written."""
+    job = await add_job(store, tenant_id)
+    await claim_one(store, tenant_id)
+    when = datetime(2026, 5, 4, 3, 2, 1, 123457, tzinfo=UTC)
+    await store.log_append(tenant_id, job.id, 1, [*lines(4), NewLogEntry("stderr", "at", when)])
+    await store.log_append(tenant_id, job.id, 1, lines(1, "one"))
+    await store.log_append(tenant_id, job.id, 1, lines(4, "more"))
+    every = await store.log_list(tenant_id, job.id, after=0, limit=100)
+    assert [e.seq for e in every] == list(range(1, 11))
+    assert (every[4].source, every[4].data, every[4].ts) == ("stderr", "at", when)
+    assert every[0].ts != when
+    assert every[0].ts.tzinfo is not None
+    for after, limit in [(0, 3), (2, 2), (3, 4), (4, 1), (5, 3), (6, 100), (10, 5)]:
+        got = await store.log_list(tenant_id, job.id, after=after, limit=limit)
+        assert got == every[after : after + limit], (after, limit)
+    for limit in (1, 4, 5, 6, 7, 100):
+        got = await store.log_list(tenant_id, job.id, after=None, limit=limit)
+        assert got == every[-limit:], limit
+    assert await store.log_trim(tenant_id, job.id, 1, 4, MARK) == 7  # inside the third write
+    got = await store.log_list(tenant_id, job.id, after=0, limit=100)
+    assert [e.data for e in got] == ["[7 dropped]", "more 1", "more 2", "more 3"]
+    assert [e.seq for e in got] == [7, 8, 9, 10]
+    assert got[1:] == every[7:]
+    assert await store.log_list(tenant_id, job.id, after=7, limit=2) == every[7:9]
 
 
 async def test_appends_need_the_execution_its_tenant_and_its_holder(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,15 +156,20 @@ async def test_nodes_starting_together_migrate_once(empty_database_url: str) -> 
 async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
     empty_database_url: str,
 ) -> None:
-    """0008 drops the log lines' foreign key and second index, and its downgrade puts them
-    back; the lines stay through both."""
+    """0008 drops the log lines' foreign key and second index, 0010 keeps lines in chunks, and
+    their downgrades undo them; the lines, with their seqs, sources and times, stay through all."""
     store = open_store(empty_database_url)
     try:
         assert isinstance(store, SqlStoreBase)
         await store.upgrade()
         tenant = new_id()
         [(job, _)] = await store.job_insert_many(tenant, None, [(NewJob(type="t"), None)])
+        when = datetime(2026, 5, 4, 3, 2, 1, 123457, tzinfo=UTC)
         await store.log_append(tenant, job.id, 1, [NewLogEntry("stdout", "kept")])
+        await store.log_append(
+            tenant, job.id, 1, [NewLogEntry("stderr", "also", when), NewLogEntry("stdout", "3")]
+        )
+        before = await store.log_list(tenant, job.id, after=0, limit=10)
 
         def to(revision: str) -> Callable[[Connection], None]:
             def run(conn: Connection) -> None:
@@ -185,4 +191,6 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
     finally:
         await store.close()
     assert (revision, diffs, index_diffs) == (HEAD, [], {})
-    assert [line.data for line in lines] == ["kept"]
+    assert [line.data for line in lines] == ["kept", "also", "3"]
+    assert lines == before
+    assert lines[1].ts == when

@@ -10,6 +10,7 @@ from typing import Literal
 
 from jobyard.domain.entities import ExecutionUpdate
 from jobyard.domain.states import ExecutionStatus
+from jobyard.store.log_chunks import MAX_CHUNK_LINES
 
 ES = ExecutionStatus
 PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL alone ends them
@@ -18,8 +19,8 @@ PLAIN_FINAL = frozenset({ES.SUCCEEDED, ES.REJECTED})  # no retry to decide: SQL 
 def end_kind(updates: list[ExecutionUpdate]) -> Literal["plain", "followed"] | None:
     """ "plain" when every update only ends its execution as succeeded or rejected (no retry
     to decide), each execution named once; "followed" when some also carry steps, progress,
-    counters or log lines; None for the general path (record errors, a process's identity,
-    a lease, another status)."""
+    counters or log lines (no more than one chunk's); None for the general path (record errors,
+    a process's identity, a lease, another status)."""
     seen: set[tuple[str, int]] = set()
     followed = False
     for u in updates:
@@ -31,6 +32,7 @@ def end_kind(updates: list[ExecutionUpdate]) -> Literal["plain", "followed"] | N
             or u.pid is not None
             or u.hostname is not None
             or u.lease_s is not None
+            or (u.logs is not None and len(u.logs) > MAX_CHUNK_LINES)
         ):
             return None
         followed = followed or bool(u.logs) or u.follows()

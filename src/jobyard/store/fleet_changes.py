@@ -19,7 +19,7 @@ from jobyard.domain.errors import Conflict, NotFound
 from jobyard.domain.states import TERMINAL_EXECUTION, TERMINAL_JOB, ExecutionStatus, JobStatus
 from jobyard.domain.things import AbortCriterion, FleetChanges, FleetStatus
 from jobyard.store import rows
-from jobyard.store.tables import executions, fleet_jobs, jobs, log_entries, record_errors
+from jobyard.store.tables import executions, fleet_jobs, jobs, log_chunks, record_errors
 from jobyard.store.thing_queries import ThingQueries
 
 ES = ExecutionStatus
@@ -162,8 +162,8 @@ class FleetChangeQueries(ThingQueries):
             )
             if gone.first() is not None:
                 await conn.execute(  # by name: log lines have no key to cascade from
-                    sa.delete(log_entries).where(
-                        log_entries.c.tenant_id == tenant_id, log_entries.c.job_id == job_id
+                    sa.delete(log_chunks).where(
+                        log_chunks.c.tenant_id == tenant_id, log_chunks.c.job_id == job_id
                     )
                 )
                 return ex
@@ -180,7 +180,7 @@ class FleetChangeQueries(ThingQueries):
                     reason="invalid_transition",
                 )
             await conn.execute(sa.delete(executions).where(*named))
-            for table in (log_entries, record_errors):
+            for table in (log_chunks, record_errors):
                 await conn.execute(
                     sa.delete(table).where(
                         table.c.tenant_id == tenant_id,

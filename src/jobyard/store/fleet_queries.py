@@ -27,7 +27,7 @@ from jobyard.domain.things import (
 )
 from jobyard.store import rows
 from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out, while_in_progress
-from jobyard.store.tables import executions, fleet_jobs, jobs, log_entries
+from jobyard.store.tables import executions, fleet_jobs, jobs, log_chunks
 
 ES = ExecutionStatus
 SNAPSHOT, CONTINUOUS = "SNAPSHOT", "CONTINUOUS"
@@ -254,8 +254,8 @@ class FleetQueries(FleetChangeQueries):
                 sa.or_(jobs.c.parent_id == fleet_id, jobs.c.id == fleet_id),
             )
             await conn.execute(  # by name: log lines have no key to cascade from
-                sa.delete(log_entries).where(
-                    log_entries.c.tenant_id == tenant_id, log_entries.c.job_id.in_(family)
+                sa.delete(log_chunks).where(
+                    log_chunks.c.tenant_id == tenant_id, log_chunks.c.job_id.in_(family)
                 )
             )
             await conn.execute(

@@ -1,8 +1,9 @@
-"""Log entries: appended in batches with server-given sequence numbers, read by range.
+"""Log lines: appended in chunks with server-given sequence numbers, read by range.
 
 Sequence numbers come from a counter on the job row (`jobs.log_seq`): taking a block of them is
 one conditional UPDATE, which also serialises appends to one job, so `seq` is gap-free per job
-and a tail that resumes after seq N misses nothing and repeats nothing.
+and a tail that resumes after seq N misses nothing and repeats nothing. The lines of one write
+are one row (`store/log_chunks.py`); a read picks the chunks that hold the lines it wants.
 """
 
 from __future__ import annotations
@@ -13,17 +14,42 @@ from typing import Any
 import sqlalchemy as sa
 
 from jobyard.domain.entities import LogEntry, NewLogEntry
+from jobyard.store.log_chunks import MAX_CHUNK_LINES, entries_of, lines_text, pieces
 from jobyard.store.sql_store import SqlStoreBase
-from jobyard.store.tables import executions, jobs, log_entries
+from jobyard.store.tables import executions, jobs, log_chunks
+
+c = log_chunks.c
 
 
-def _entry(r: Any) -> LogEntry:
-    return LogEntry(
-        seq=int(r.seq),
-        execution_number=r.execution_number,
-        ts=r.ts,
-        source=r.source,
-        data=r.data,
+def _chunks_for(
+    cond: list[sa.ColumnElement[bool]], after: int | None, limit: int
+) -> sa.Select[Any]:
+    """The chunks holding the first `limit` lines after seq `after` (or, with no `after`, the
+    newest `limit` lines), in seq order: a running count of their lines stops the read."""
+    if after is None:
+        size: sa.ColumnElement[int] = c.last_seq - c.first_seq + 1
+        order: Any = c.first_seq.desc()
+    else:
+        cond = [*cond, c.last_seq > after, c.first_seq > after - MAX_CHUNK_LINES]
+        start = sa.case((c.first_seq > after, c.first_seq), else_=sa.literal(after + 1))
+        size = c.last_seq - start + 1
+        order = c.first_seq
+    counted = (
+        sa.select(
+            c.first_seq,
+            c.execution_number,
+            c.ts,
+            c.lines,
+            size.label("size"),
+            sa.func.sum(size).over(order_by=order).label("upto"),
+        )
+        .where(*cond)
+        .subquery()
+    )
+    return (
+        sa.select(counted.c.first_seq, counted.c.execution_number, counted.c.ts, counted.c.lines)
+        .where(counted.c.upto - counted.c.size < limit)
+        .order_by(counted.c.first_seq)
     )
 
 
@@ -62,20 +88,18 @@ class LogQueries(SqlStoreBase):
             ).scalar_one()
             if entries:
                 first = int(last) - len(entries) + 1
-                ts = sa.bindparam("ts_in", type_=log_entries.c.ts.type)
                 await conn.execute(
-                    sa.insert(log_entries).values(ts=sa.func.coalesce(ts, self._now())),
+                    sa.insert(log_chunks).values(ts=self._now()),
                     [
                         {
                             "job_id": job_id,
-                            "seq": first + i,
+                            "first_seq": low,
+                            "last_seq": high,
                             "tenant_id": tenant_id,
                             "execution_number": execution_number,
-                            "ts_in": e.ts,
-                            "source": e.source,
-                            "data": e.data,
+                            "lines": text,
                         }
-                        for i, e in enumerate(entries)
+                        for low, high, text in pieces(first, entries)
                     ],
                 )
         return int(last), int(lines)
@@ -90,17 +114,15 @@ class LogQueries(SqlStoreBase):
         execution_number: int | None = None,
     ) -> list[LogEntry]:
         """Entries after `after` in order; with no `after`, the newest `limit` entries, in order."""
-        cond = [log_entries.c.tenant_id == tenant_id, log_entries.c.job_id == job_id]
+        cond = [c.tenant_id == tenant_id, c.job_id == job_id]
         if execution_number is not None:
-            cond.append(log_entries.c.execution_number == execution_number)
-        stmt = sa.select(log_entries).where(*cond)
-        if after is not None:
-            stmt = stmt.where(log_entries.c.seq > after).order_by(log_entries.c.seq).limit(limit)
-        else:
-            stmt = stmt.order_by(log_entries.c.seq.desc()).limit(limit)
+            cond.append(c.execution_number == execution_number)
         async with self._read() as conn:
-            found = [_entry(r) for r in await conn.execute(stmt)]
-        return found if after is not None else found[::-1]
+            rows = list(await conn.execute(_chunks_for(cond, after, limit)))
+        found = [e for row in rows for e in entries_of(row)]
+        if after is not None:
+            return [e for e in found if e.seq > after][:limit]
+        return found[-limit:]
 
     async def log_trim(
         self, tenant_id: str, job_id: str, execution_number: int, keep: int, marker: str
@@ -109,26 +131,36 @@ class LogQueries(SqlStoreBase):
         line `marker` (formatted with the number the execution has lost in all) in the place of
         the newest line dropped. Answers how many were dropped now."""
         cond = (
-            log_entries.c.tenant_id == tenant_id,
-            log_entries.c.job_id == job_id,
-            log_entries.c.execution_number == execution_number,
+            c.tenant_id == tenant_id,
+            c.job_id == job_id,
+            c.execution_number == execution_number,
         )
         async with self._write() as conn:
-            floor = (
-                await conn.execute(
-                    sa.select(log_entries.c.seq)
-                    .where(*cond)
-                    .order_by(log_entries.c.seq.desc())
-                    .offset(keep - 1)
-                    .limit(1)
-                )
-            ).scalar()
+            spans = await conn.execute(
+                sa.select(c.first_seq, c.last_seq).where(*cond).order_by(c.first_seq.desc())
+            )
+            floor, kept = None, 0
+            for first, last in spans:
+                if kept + (last - first + 1) >= keep:
+                    floor = int(last) - (keep - kept - 1)
+                    break
+                kept += last - first + 1
             if floor is None:
                 return 0
-            result = await conn.execute(
-                sa.delete(log_entries).where(*cond, log_entries.c.seq <= floor)
+            cut = (
+                await conn.execute(
+                    sa.select(c.first_seq, c.execution_number, c.ts, c.lines).where(
+                        *cond, c.first_seq <= floor, c.last_seq > floor
+                    )
+                )
+            ).first()
+            gone = await conn.execute(
+                sa.delete(log_chunks)
+                .where(*cond, c.first_seq <= floor)
+                .returning(c.first_seq, c.last_seq)
             )
-            dropped = int(result.rowcount or 0)
+            dropped = sum(min(int(last), floor) - int(first) + 1 for first, last in gone)
+            rest = [e for e in entries_of(cut) if e.seq > floor] if cut is not None else []
             total = (
                 await conn.execute(
                     sa.select(executions.c.log_lines).where(
@@ -137,15 +169,35 @@ class LogQueries(SqlStoreBase):
                     )
                 )
             ).scalar_one()
-            await conn.execute(
-                sa.insert(log_entries).values(
-                    job_id=job_id,
-                    seq=floor,
-                    tenant_id=tenant_id,
-                    execution_number=execution_number,
-                    ts=self._now(),
-                    source="system",
-                    data=marker.format(int(total) - keep + 1),
+            news = [
+                {
+                    "first_seq": floor,
+                    "last_seq": floor,
+                    "ts": None,
+                    "lines": lines_text(
+                        [NewLogEntry("system", marker.format(int(total) - keep + 1), None)]
+                    ),
+                }
+            ]
+            if rest:
+                news.append(
+                    {
+                        "first_seq": rest[0].seq,
+                        "last_seq": rest[-1].seq,
+                        "ts": cut.ts if cut is not None else None,
+                        "lines": lines_text([NewLogEntry(e.source, e.data, e.ts) for e in rest]),
+                    }
                 )
-            )
+            for row in news:
+                await conn.execute(
+                    sa.insert(log_chunks).values(
+                        job_id=job_id,
+                        tenant_id=tenant_id,
+                        execution_number=execution_number,
+                        first_seq=row["first_seq"],
+                        last_seq=row["last_seq"],
+                        ts=self._now() if row["ts"] is None else row["ts"],
+                        lines=row["lines"],
+                    )
+                )
             return dropped

@@ -38,6 +38,7 @@ from jobyard.store import postgres_statements as statements
 from jobyard.store import rows
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.end_batches import end_kind
+from jobyard.store.log_chunks import lines_text
 
 ES = ExecutionStatus
 _WARM_CONNECTIONS = 3  # kept open from the start: a few requests at once need no new one
@@ -308,7 +309,7 @@ def _followed_columns(
 ) -> list[Any]:
     """The columns `FOLLOWED_EXECUTIONS_END` unnests: `_end_columns`, then steps (merged onto
     `steps`, stamped `now`), progress, counter increments, the number of lines and the lines
-    (as `[ts, source, data]`)."""
+    (as a chunk keeps them)."""
     stamp = now or datetime.now(UTC)
     follows = _columns(
         (
@@ -318,7 +319,7 @@ def _followed_columns(
             _json(u.progress),
             *((u.counters or {}).get(name, 0) for name in COUNTERS),
             len(u.logs or ()),
-            _json([(e.ts, e.source, e.data) for e in u.logs]) if u.logs else None,
+            lines_text(u.logs) if u.logs else None,
         )
         for u in batch
     )

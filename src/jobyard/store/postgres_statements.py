@@ -152,8 +152,7 @@ _COUNTERS = ("num_success", "num_error", "num_ignore", "num_export", "num_pages"
 # `EXECUTIONS_END` for ends that carry what following a job writes: steps (merged by the caller
 # under the jobs' row locks), progress, counter increments and log lines. The lines take their
 # seqs from the job's counter in the same write; an execution counts them (`log_lines`). Each
-# update's lines travel as one JSON array of `[ts, source, data]`, expanded beside its row: a
-# join of every line to its job's row would be a nested loop (no hash joins here) of lines x jobs.
+# update's lines travel as the text of one chunk (`store/log_chunks.py`) and are kept as one row.
 # $1 tenant; the updates' columns $2-$22.
 FOLLOWED_EXECUTIONS_END = _batch_end(
     """$2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
@@ -186,10 +185,9 @@ FOLLOWED_EXECUTIONS_END = _batch_end(
   WHERE j.id = d.job_id
   RETURNING j.id, j.log_seq, d.n_lines, d.execution_number, d.lines
 ), lines AS (
-  INSERT INTO log_entries (job_id, seq, tenant_id, execution_number, ts, source, data)
-  SELECT w.id, w.log_seq - w.n_lines + x.ord, $1, w.execution_number,
-    coalesce((x.line ->> 0)::timestamptz, now()), x.line ->> 1, x.line ->> 2
-  FROM jobs_ended w, jsonb_array_elements(w.lines::jsonb) WITH ORDINALITY AS x(line, ord)
+  INSERT INTO log_chunks (job_id, first_seq, last_seq, tenant_id, execution_number, ts, lines)
+  SELECT w.id, w.log_seq - w.n_lines + 1, w.log_seq, $1, w.execution_number, now(), w.lines
+  FROM jobs_ended w
   WHERE w.lines IS NOT NULL
 )
 SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at

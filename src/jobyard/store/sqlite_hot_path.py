@@ -6,7 +6,8 @@ of them for ends that carry steps and lines, and reads every row back through th
 for a batch of followed jobs that was three times the write of plain ones. Here a batch of ends
 (`end_batches.end_kind`) is three statements of fixed text, run as the driver takes them: the
 executions ended (the same fencing as `_update_one`), their jobs ended with their steps,
-progress, counters and a block of log seqs, and the lines inserted by `executemany`. Each
+progress, counters and a block of log seqs, and each update's lines inserted as one chunk
+(`store/log_chunks.py`) by `executemany`. Each
 statement's rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON
 values their text. The conformance suite runs the same tests through this path and the general
 one.
@@ -27,6 +28,7 @@ from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.end_batches import end_kind, if_latest
+from jobyard.store.log_chunks import lines_text
 from jobyard.store.rows import EXECUTION_STATUS
 
 _END_ROW = (
@@ -93,8 +95,8 @@ RETURNING id, log_seq
 
 JOB_STEPS = "SELECT j.id, j.steps FROM jobs AS j, json_each(?1) AS s WHERE j.id = s.value"
 
-LINES_INSERT = """
-INSERT INTO log_entries (job_id, seq, tenant_id, execution_number, ts, source, data)
+CHUNKS_INSERT = """
+INSERT INTO log_chunks (job_id, first_seq, last_seq, tenant_id, execution_number, ts, lines)
 VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
@@ -224,17 +226,15 @@ class SqliteHotPath(BulkUpdates):
             )
         taken = await _fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
         last_seq = {_dashed(r[0]): r[1] for r in taken}
-        lines = []
-        for u in ends:
-            if u.logs:
-                seq = last_seq[u.job_id] - len(u.logs)
-                job = _hex(u.job_id)
-                for e in u.logs:
-                    seq += 1
-                    ts = at if e.ts is None else e.ts.timestamp()
-                    lines.append((job, seq, tenant, u.execution_number, ts, e.source, e.data))
-        if lines:
-            await conn.exec_driver_sql(LINES_INSERT, lines)
+        chunks = [
+            (_hex(u.job_id), last - len(u.logs) + 1, last, tenant, u.execution_number, at, text)
+            for u in ends
+            if u.logs
+            for last in (last_seq[u.job_id],)
+            for text in (lines_text(u.logs),)
+        ]
+        if chunks:
+            await conn.exec_driver_sql(CHUNKS_INSERT, chunks)
         for u in ends:
             ex, kill, total = applied[(u.job_id, u.execution_number)]
             done[(u.job_id, u.execution_number)] = UpdateOutcome(

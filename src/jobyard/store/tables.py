@@ -191,18 +191,19 @@ executions = sa.Table(
 
 # Follow-a-job tables (migration 0002) -------------------------------------------------------------
 
-log_entries = sa.Table(
-    "log_entries",
+log_chunks = sa.Table(
+    "log_chunks",
     metadata,
-    # No foreign key, and no index but the primary key: written ten times as often as anything
-    # else, always by statements that write the job's row too (migration 0008 tells why).
+    # The lines of one write, `first_seq` to `last_seq`, as JSON text (store/log_chunks.py tells
+    # the shape). No foreign key, and no index but the primary key: written as often as jobs
+    # are, always by statements that write the job's row too (migrations 0008 and 0010 tell why).
     sa.Column("job_id", Id, primary_key=True),
-    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("first_seq", sa.BigInteger, primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("execution_number", sa.Integer, nullable=False),
     sa.Column("ts", UtcDateTime, nullable=False),
-    sa.Column("source", sa.String(8), nullable=False),
-    sa.Column("data", sa.Text, nullable=False),
+    sa.Column("lines", sa.Text, nullable=False),
 )
 
 record_errors = sa.Table(

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from jobyard.domain.entities import ExecutionUpdate, UpdateOutcome
 from jobyard.domain.ids import new_id
 from jobyard.store.bulk_outcomes import BulkOutcomes, Columns
-from jobyard.store.tables import executions, jobs, log_entries, record_errors
-from jobyard.store.types import Id, Json, UtcDateTime
+from jobyard.store.log_chunks import pieces
+from jobyard.store.tables import executions, jobs, log_chunks, record_errors
+from jobyard.store.types import Id, Json
 
 Key = tuple[str, int]
 Written = list[tuple[ExecutionUpdate, UpdateOutcome]]
@@ -36,13 +37,12 @@ _EXECUTION_COUNTS: Columns = (
     ("execution_number", sa.Integer()),
     ("n", sa.Integer()),
 )
-_LINES: Columns = (
+_CHUNKS: Columns = (
     ("job_id", Id),
-    ("seq", sa.BigInteger()),
+    ("first_seq", sa.BigInteger()),
+    ("last_seq", sa.BigInteger()),
     ("execution_number", sa.Integer()),
-    ("ts", UtcDateTime()),
-    ("source", sa.String()),
-    ("data", sa.Text()),
+    ("lines", sa.Text()),
 )
 _RECORD_ERRORS: Columns = (
     ("id", Id),
@@ -113,28 +113,28 @@ class UpdateOutput(BulkOutcomes):
             .returning(executions.c.job_id, executions.c.execution_number, executions.c.log_lines)
         )
         totals = {(str(r.job_id), int(r.execution_number)): int(r.log_lines) for r in counted}
-        lines: list[tuple[Any, ...]] = []
+        chunks: list[tuple[Any, ...]] = []
         for u, o in written:
             o.log_lines = totals.get((u.job_id, u.execution_number))
-            seq = next_seq[u.job_id]
-            for entry in u.logs or ():
-                lines.append(
-                    (u.job_id, seq, u.execution_number, entry.ts, entry.source, entry.data)
+            if u.logs:
+                seq = next_seq[u.job_id]
+                chunks.extend(
+                    (u.job_id, low, high, u.execution_number, text)
+                    for low, high, text in pieces(seq, u.logs)
                 )
-                seq += 1
-            next_seq[u.job_id] = seq
-        rows = self._per_row("l", _LINES, lines)
+                next_seq[u.job_id] = seq + len(u.logs)
+        rows = self._per_row("l", _CHUNKS, chunks)
         await conn.execute(
-            sa.insert(log_entries).from_select(
-                ["job_id", "seq", "tenant_id", "execution_number", "ts", "source", "data"],
+            sa.insert(log_chunks).from_select(
+                ["job_id", "first_seq", "last_seq", "tenant_id", "execution_number", "ts", "lines"],
                 sa.select(
                     rows.c.job_id,
-                    rows.c.seq,
+                    rows.c.first_seq,
+                    rows.c.last_seq,
                     sa.literal(tenant_id, Id),
                     rows.c.execution_number,
-                    sa.func.coalesce(rows.c.ts, self._now()),
-                    rows.c.source,
-                    rows.c.data,
+                    self._now(),
+                    rows.c.lines,
                 ),
             )
         )
