@@ -169,35 +169,21 @@ class LogQueries(SqlStoreBase):
                     )
                 )
             ).scalar_one()
-            news = [
-                {
-                    "first_seq": floor,
-                    "last_seq": floor,
-                    "ts": None,
-                    "lines": lines_text(
-                        [NewLogEntry("system", marker.format(int(total) - keep + 1), None)]
-                    ),
-                }
-            ]
-            if rest:
-                news.append(
-                    {
-                        "first_seq": rest[0].seq,
-                        "last_seq": rest[-1].seq,
-                        "ts": cut.ts if cut is not None else None,
-                        "lines": lines_text([NewLogEntry(e.source, e.data, e.ts) for e in rest]),
-                    }
-                )
-            for row in news:
-                await conn.execute(
-                    sa.insert(log_chunks).values(
-                        job_id=job_id,
-                        tenant_id=tenant_id,
-                        execution_number=execution_number,
-                        first_seq=row["first_seq"],
-                        last_seq=row["last_seq"],
-                        ts=self._now() if row["ts"] is None else row["ts"],
-                        lines=row["lines"],
-                    )
-                )
+            # The marker, and what the cut chunk keeps (each line with its own time), as chunks.
+            kept_lines = [NewLogEntry(e.source, e.data, e.ts) for e in rest]
+            pieces_left = [(floor, [NewLogEntry("system", marker.format(int(total) - keep + 1))])]
+            if kept_lines:
+                pieces_left.append((floor + 1, kept_lines))
+            await conn.execute(
+                sa.insert(log_chunks).values(
+                    job_id=job_id,
+                    tenant_id=tenant_id,
+                    execution_number=execution_number,
+                    ts=self._now(),
+                ),
+                [
+                    {"first_seq": low, "last_seq": low + len(ls) - 1, "lines": lines_text(ls)}
+                    for low, ls in pieces_left
+                ],
+            )
             return dropped

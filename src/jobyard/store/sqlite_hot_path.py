@@ -226,13 +226,13 @@ class SqliteHotPath(BulkUpdates):
             )
         taken = await _fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
         last_seq = {_dashed(r[0]): r[1] for r in taken}
-        chunks = [
-            (_hex(u.job_id), last - len(u.logs) + 1, last, tenant, u.execution_number, at, text)
-            for u in ends
-            if u.logs
-            for last in (last_seq[u.job_id],)
-            for text in (lines_text(u.logs),)
-        ]
+        chunks = []
+        for u in ends:
+            if u.logs:
+                last = last_seq[u.job_id]
+                first = last - len(u.logs) + 1
+                text = lines_text(u.logs)
+                chunks.append((_hex(u.job_id), first, last, tenant, u.execution_number, at, text))
         if chunks:
             await conn.exec_driver_sql(CHUNKS_INSERT, chunks)
         for u in ends:
