@@ -11,6 +11,7 @@ import pytest
 
 from jobyard.api.schemas.executions import BatchUpdateItem, UpdateIn
 from jobyard.api.schemas.follow import LogAppendIn, LogEntryIn
+from jobyard.domain.entities import NewLogEntry
 
 FULL = pydantic.TypeAdapter(list[LogEntryIn])
 
@@ -51,16 +52,62 @@ def _errors(exc: pydantic.ValidationError, drop: int) -> list[tuple[Any, ...]]:
     return [(e["type"], e["loc"][drop:], e["msg"]) for e in exc.errors()]
 
 
+def _as_fully_validated(entries: list[Any]) -> list[NewLogEntry]:
+    return [e.to_new() for e in FULL.validate_python(entries)]
+
+
 @pytest.mark.parametrize("entries", GOOD)
 def test_entries_that_pass_read_as_the_full_validation_reads_them(entries: list[Any]) -> None:
-    expected = [e.model_dump() for e in FULL.validate_python(entries)]
-    for body in (
-        LogAppendIn.model_validate({"entries": entries}).entries,
-        UpdateIn.model_validate({"logs": entries}).logs,
-    ):
-        assert body is not None
-        assert [e.model_dump() for e in body] == expected
-        assert [e.to_new() for e in body] == [e.to_new() for e in FULL.validate_python(entries)]
+    expected = _as_fully_validated(entries)
+    assert LogAppendIn.model_validate({"entries": entries}).entries == expected
+    assert UpdateIn.model_validate({"logs": entries}).logs == expected
+
+
+WORKER_TIME = "2030-01-02T03:04:05.123456+00:00"  # as a worker writes it
+
+
+def _one_line(ts: str) -> tuple[list[NewLogEntry] | None, list[NewLogEntry] | None]:
+    """`ts` in one entry, read by the one-pass check and by the full validation (None: refused)."""
+    entries = [{"data": "x", "ts": ts}]
+    try:
+        fast = UpdateIn.model_validate({"logs": entries}).logs
+    except pydantic.ValidationError:
+        fast = None
+    try:
+        full = _as_fully_validated(entries)
+    except pydantic.ValidationError:
+        full = None
+    return fast, full
+
+
+@pytest.mark.parametrize("at", range(len(WORKER_TIME)))
+def test_a_worker_time_with_any_one_character_changed_reads_as_the_full_validation_reads_it(
+    at: int,
+) -> None:
+    """The workers' own time form is told by its separators alone; whatever else stands
+    between them, the answer is the full validation's."""
+    for c in "0129-+:.TtZz ,/Wa\u0663\u00e9":
+        ts = WORKER_TIME[:at] + c + WORKER_TIME[at + 1 :]
+        fast, full = _one_line(ts)
+        assert fast == full, ts
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        "0001-01-01T23:59:59.999999+00:00",  # before the earliest time
+        "0001-01-02T00:00:00.000000+00:00",
+        "9998-12-31T23:59:59.999999+00:00",
+        "9999-01-01T00:00:00.000000+00:00",  # the latest is out
+        "2030-02-29T00:00:00.000000+00:00",  # no such day
+        "2032-02-29T00:00:00.000000+00:00",
+        "2030-01-02T24:00:00.000000+00:00",
+        "2030-01-02T03:04:60.000000+00:00",
+    ],
+)
+def test_worker_times_at_the_edges_read_as_the_full_validation_reads_them(ts: str) -> None:
+    fast, full = _one_line(ts)
+    assert fast == full
 
 
 @pytest.mark.parametrize("entries", BAD)

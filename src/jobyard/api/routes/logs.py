@@ -32,9 +32,7 @@ async def append_logs(
     job_id: str, execution_number: Number, body: LogAppendIn, jy: App, caller: Caller
 ) -> LogAppended:
     """Append a batch of entries; the server numbers them (`seq`, gap-free per job)."""
-    last = await jy.logs.append(
-        caller, job_id, execution_number, [e.to_new() for e in body.entries], body.worker_id
-    )
+    last = await jy.logs.append(caller, job_id, execution_number, body.entries, body.worker_id)
     return LogAppended(last_seq=last)
 
 

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
 from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
-from jobyard.api.schemas.follow import PLAIN_ENTRIES, LogEntryIn, RecordErrorIn
+from jobyard.api.schemas.follow import RecordErrorIn, log_lines
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
     Execution,
     ExecutionUpdate,
+    NewLogEntry,
     UpdateOutcome,
     WorkerIdentity,
 )
@@ -175,6 +176,11 @@ class Progress(Request):
         return {"current": self.current, "total": self.total, "message": self.message}
 
 
+if TYPE_CHECKING:
+    UpdateLines = list[NewLogEntry]
+else:
+    UpdateLines = log_lines(MAX_UPDATE_LINES)
+
 Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
 
 
@@ -194,12 +200,10 @@ class UpdateFields(Request):
     counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
         None, description="Increments, added to the job's counters."
     )
-    logs: Annotated[list[LogEntryIn], PLAIN_ENTRIES, Field(max_length=MAX_UPDATE_LINES)] | None = (
-        Field(
-            None,
-            description="Log lines appended to the job's log in the update's own write, only if "
-            "the update applies: as the logs route appends them.",
-        )
+    logs: UpdateLines | None = Field(
+        None,
+        description="Log lines appended to the job's log in the update's own write, only if "
+        "the update applies: as the logs route appends them.",
     )
     record_errors: list[RecordErrorIn] | None = Field(
         None,
@@ -215,7 +219,7 @@ class UpdateFields(Request):
             **{name: getattr(self, name) for name in _AS_SENT},
             steps=None if self.steps is None else [s.report() for s in self.steps],
             progress=None if self.progress is None else self.progress.value(),
-            logs=None if self.logs is None else [e.to_new() for e in self.logs],
+            logs=self.logs,
             record_errors=(
                 None if self.record_errors is None else [e.to_new() for e in self.record_errors]
             ),
