@@ -5,7 +5,10 @@ data-modifying WITH that the final SELECT does not read still runs to completion
 """
 
 from jobyard.store.end_batches import if_latest
-from jobyard.store.tables import pending_kill
+from jobyard.store.tables import executions, pending_kill
+
+# What an end answers of each execution: its columns, not the lines and steps it was sent.
+_ENDED = ", ".join(f"d.{c.name}" for c in executions.c)
 
 JOB_INSERT = """
 WITH input AS (
@@ -28,7 +31,7 @@ WITH input AS (
     i.backoff_max_s, i.timeout_s, i.lease_s, i.idempotency_key, i.request_hash,
     i.targets::jsonb, i.steps::jsonb, 1
   FROM input i
-  RETURNING *
+  RETURNING id, tenant_id, type, queue, priority, status, targets, created_at, scheduled_at
 ), queued AS (
   INSERT INTO executions (job_id, execution_number, tenant_id, status, version, queue, type,
     priority, target, status_details, queued_at, available_at, last_updated_at)
@@ -121,7 +124,7 @@ EXECUTIONS_END = _batch_end(
     """$2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[]""",
     _END_NAMES,
-    """, ended AS (
+    f""", ended AS (
   UPDATE executions e SET status = u.status, version = e.version + 1,
     last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
     status_details = coalesce(u.status_details::jsonb, e.status_details),
@@ -136,9 +139,10 @@ EXECUTIONS_END = _batch_end(
   FROM ended d
   WHERE j.id = d.job_id AND j.attempts = d.execution_number
 )
-SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
+SELECT {_ENDED},
+  (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
 FROM ended d
-""",
+""",  # noqa: S608 -- of this module's own fragments; every value is a parameter
 )
 # `jobs_ended` is not read, and runs all the same (a data-modifying WITH always does).
 
@@ -190,7 +194,8 @@ FOLLOWED_EXECUTIONS_END = _batch_end(
   FROM jobs_ended w
   WHERE w.lines IS NOT NULL
 )
-SELECT d.*, (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
+SELECT {_ENDED},
+  (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
 FROM ended d
 """,  # noqa: S608 -- made once, of this module's own fragments; every value is a parameter
 )
