@@ -183,6 +183,7 @@ class Worker:
         capacity = self.concurrency + self.prefetch
         worthwhile = max(1, capacity // 2)
         backoff = 0.5
+        drained = True  # the last answer held less than was asked: the queues are empty
         while True:
             room = capacity - self._active
             # Claim at once when a runner would otherwise wait; else only a batch worth a request,
@@ -190,19 +191,23 @@ class Worker:
             if room <= 0 or (room < worthwhile and not self._ready.empty()):
                 await self._await_room(client)
                 continue
-            if room < capacity:  # quick handlers free many places at once: wait for them
+            # While work is waiting, quick handlers free many places at once: wait for them.
+            # With the queues empty, the next job is best met by a claim already waiting for it.
+            if room < capacity and not drained:
                 await asyncio.sleep(CLAIM_LINGER_S)
                 room = capacity - self._active
+            asked = min(room, 500)
             try:
                 answer = await client.claim_answer(
                     self.queues,
                     types=types,
-                    max=min(room, 500),
+                    max=asked,
                     lease_s=self.lease_s,
                     wait_s=self.wait_s,
                     worker=self.info,
                 )
                 claimed = answer.executions
+                drained = len(claimed) < asked
                 self._kill_orders(answer.cancel_requested)
                 backoff = 0.5
             except JobyardClientError as exc:
