@@ -79,6 +79,7 @@ class Worker:
         self.handlers: dict[str, Handler] = {}
         self._held: dict[Key, JobContext] = {}
         self._tasks: dict[Key, asyncio.Task[Any]] = {}
+        self._overs: dict[Key, _Over] = {}  # of the handlers running (`_execute`)
         self._fresh_state()
 
     def _fresh_state(self) -> None:
@@ -267,6 +268,7 @@ class Worker:
         abandoned (a thread cannot be killed: it runs on, but nothing it reports is sent)."""
         handler = self.handlers[ctx.type]
         key = (ctx.job_id, ctx.execution_number)
+        loop = asyncio.get_running_loop()
         work: asyncio.Future[Any]
         if inspect.iscoroutinefunction(handler):
             work = asyncio.create_task(_call_async(handler, ctx))
@@ -274,14 +276,21 @@ class Worker:
         else:
             scope = contextvars.copy_context()
             scope.run(current_output.set, ctx.output)
-            work = asyncio.get_running_loop().run_in_executor(pool, scope.run, _call, handler, ctx)
-        watchdog = asyncio.create_task(self._kill_deadline(ctx))
+            work = loop.run_in_executor(pool, scope.run, _call, handler, ctx)
+        # Done when the handler is, or when a kill order's grace is over (`_cancel` sets the
+        # timer): one future and a callback a job, rather than a watchdog task.
+        over = _Over(loop.create_future())
+        work.add_done_callback(over.end)
+        self._overs[key] = over
+        if ctx.cancelled_event.is_set():
+            over.end_in(loop, self.kill_grace_s)
         try:
-            done, _ = await asyncio.wait({work, watchdog}, return_when=asyncio.FIRST_COMPLETED)
+            await over.future
         finally:
-            watchdog.cancel()
+            over.stop_timer()
+            self._overs.pop(key, None)
             self._tasks.pop(key, None)
-        if work not in done:
+        if not work.done():
             log.warning(
                 "job %s: the handler ignored the kill order for %.0f s; abandoning it",
                 ctx.job_id,
@@ -296,10 +305,6 @@ class Worker:
         except Exception as exc:
             return outcomes.cancelled() if ctx.cancelled else outcomes.from_exception(exc)
         return outcomes.cancelled() if ctx.cancelled else outcomes.from_return(value)
-
-    async def _kill_deadline(self, ctx: JobContext) -> None:
-        await ctx.cancelled_event.wait()
-        await asyncio.sleep(self.kill_grace_s)
 
     def _settle(self, key: Key, outbox: Outbox, outcome: outcomes.Outcome | None) -> None:
         """Report the end of an execution, with what its handler wrote and has not been sent
@@ -387,9 +392,13 @@ class Worker:
     def _cancel(self, ctx: JobContext) -> None:
         ctx.request_cancel()
         ctx.cancelled_event.set()
-        task = self._tasks.get((ctx.job_id, ctx.execution_number))
+        key = (ctx.job_id, ctx.execution_number)
+        task = self._tasks.get(key)
         if task is not None:
             task.cancel()
+        over = self._overs.get(key)
+        if over is not None:
+            over.end_in(asyncio.get_running_loop(), self.kill_grace_s)
 
     async def _shutdown(
         self, claimer: asyncio.Task[None], runners: list[asyncio.Task[None]], outbox: Outbox
@@ -441,6 +450,27 @@ def _new_loop() -> asyncio.AbstractEventLoop:
     except ImportError:  # pragma: no cover - a worker installed without it
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
+
+
+class _Over:
+    """When `_execute` stops waiting for a handler: at its end, or `kill_grace_s` after the
+    first kill order (`end_in`), whichever comes first."""
+
+    def __init__(self, future: asyncio.Future[None]) -> None:
+        self.future = future
+        self._timer: asyncio.TimerHandle | None = None
+
+    def end(self, _done: object = None) -> None:
+        if not self.future.done():
+            self.future.set_result(None)
+
+    def end_in(self, loop: asyncio.AbstractEventLoop, seconds: float) -> None:
+        if self._timer is None:
+            self._timer = loop.call_later(seconds, self.end)
+
+    def stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 async def _call_async(handler: Callable[[JobContext], Awaitable[Any]], ctx: JobContext) -> Any:
