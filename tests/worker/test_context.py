@@ -3,6 +3,9 @@ with the exception that ended it, which goes on up to the handler's caller."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from jobyard.client.models import ClaimedExecution
@@ -57,3 +60,42 @@ def test_a_step_that_raises_fails_and_the_exception_goes_on() -> None:
             "error": {"code": "KeyboardInterrupt", "title": "KeyboardInterrupt"},
         },
     ]
+
+
+def test_a_cancel_wakes_a_handler_thread_that_waits_for_it() -> None:
+    ctx = context()
+    woke: list[bool] = []
+    waiter = threading.Thread(target=lambda: woke.append(ctx.wait_cancelled(30)))
+    waiter.start()
+    time.sleep(0.05)  # the thread is waiting (or about to): either way it must wake
+    ctx.request_cancel()
+    waiter.join(10)
+    assert woke == [True]
+    assert ctx.cancelled
+
+
+def test_a_cancel_before_any_wait_is_seen_by_the_first_wait() -> None:
+    ctx = context()
+    assert not ctx.wait_cancelled(0)
+    assert not ctx.cancelled
+    fresh = context()
+    fresh.request_cancel()
+    assert fresh.cancelled
+    assert fresh.wait_cancelled(30)  # at once, not after 30 s
+
+
+def _wait_into(ctx: JobContext, results: list[bool]) -> None:
+    results.append(ctx.wait_cancelled(10))
+
+
+def test_cancels_and_waits_from_many_threads_never_lose_a_wake_up() -> None:
+    for _ in range(200):
+        ctx = context()
+        results: list[bool] = []
+        waiters = [threading.Thread(target=_wait_into, args=(ctx, results)) for _ in range(3)]
+        for w in waiters:
+            w.start()
+        ctx.request_cancel()
+        for w in waiters:
+            w.join(15)
+        assert results == [True, True, True]

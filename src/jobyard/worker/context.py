@@ -48,6 +48,10 @@ class StepRun:
         self.output.step(report)
 
 
+# Guards the making of a context's event (a lock a job would cost as much as the event).
+_EVENT_LOCK = threading.Lock()
+
+
 @dataclass
 class JobContext:
     """One execution in the hands of a handler.
@@ -58,7 +62,9 @@ class JobContext:
     """
 
     claim: ClaimedExecution
-    _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
+    _cancelled: bool = field(default=False, repr=False)
+    # made only when a sync handler first waits on it (most jobs never do: see `wait_cancelled`)
+    _cancel_event: threading.Event | None = field(default=None, repr=False)
     lease_lost: bool = False
     settled: bool = False  # its final report is on its way; heartbeats stop
     output: JobOutput = field(default_factory=JobOutput, repr=False)
@@ -91,14 +97,26 @@ class JobContext:
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        return self._cancelled
 
     def wait_cancelled(self, timeout: float | None = None) -> bool:
         """Sleep up to `timeout` seconds, waking early on cancellation; True when cancelled."""
-        return self._cancel.wait(timeout)
+        with _EVENT_LOCK:
+            if self._cancel_event is None:
+                self._cancel_event = threading.Event()
+            event = self._cancel_event
+        # `request_cancel` sets the flag before it looks for the event: one of the two sees
+        # the other's work.
+        if self._cancelled:
+            return True
+        return event.wait(timeout)
 
     def request_cancel(self) -> None:
-        self._cancel.set()
+        self._cancelled = True
+        with _EVENT_LOCK:
+            event = self._cancel_event
+        if event is not None:
+            event.set()
 
     def log(self, message: str, *, source: str = "stdout") -> None:
         """Add a line to the job's log (sent in batches; `logging` output is captured too)."""
