@@ -25,6 +25,7 @@ from jobyard.store.family_queries import FamilyQueries
 from jobyard.store.fleet_queries import FleetQueries
 from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
+from jobyard.store.sqlite_claims import SqliteClaims
 from jobyard.store.sqlite_hot_path import SqliteHotPath
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
@@ -57,6 +58,7 @@ def _json_dumps(value: Any) -> str:
 
 
 class SqliteStore(
+    SqliteClaims,
     SqliteHotPath,
     LogQueries,
     RecordErrorQueries,

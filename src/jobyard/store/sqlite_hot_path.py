@@ -15,9 +15,8 @@ one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,7 +28,15 @@ from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
-from jobyard.store.rows import EXECUTION_STATUS
+from jobyard.store.sqlite_rows import (
+    EXECUTION_COLUMNS,
+    dashed_id,
+    epoch_time,
+    execution_of,
+    fetch,
+    hex_id,
+    json_text,
+)
 
 _END_ROW = (
     "job_id, execution_number, expected_version, worker_id, holder, status, status_details, "
@@ -37,11 +44,6 @@ _END_ROW = (
 )
 _JOB_ROW = "job_id, execution_number, job_status, result, error, steps, progress, n_lines, " + (
     ", ".join(f"add_{c}" for c in COUNTERS)
-)
-_EXECUTION_COLUMNS = (
-    "tenant_id, job_id, execution_number, status, version, queue, type, priority, target, "
-    "status_details, queued_at, available_at, started_at, last_updated_at, completed_at, "
-    "lease_s, lease_expires_at, worker_id, hostname, pid, exit_code, log_lines"
 )
 
 
@@ -68,7 +70,7 @@ WHERE executions.job_id = u.job_id AND executions.execution_number = u.execution
   AND (u.expected_version IS NULL OR executions.version = u.expected_version)
   AND (u.worker_id IS NULL OR executions.worker_id = u.worker_id)
   AND (u.holder IS NULL OR executions.holder = u.holder)
-RETURNING {_EXECUTION_COLUMNS},
+RETURNING {EXECUTION_COLUMNS},
   (SELECT j.kill_requested_at FROM jobs AS j WHERE j.id = executions.job_id)
 """  # noqa: S608 -- of this module's own names; every value is a parameter
 
@@ -101,58 +103,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 
-def _hex(id_: str) -> str:
-    """An id as SQLite keeps it (`Uuid` without native support: 32 lowercase hex digits)."""
-    return id_.replace("-", "")
-
-
-def _dashed(h: str) -> str:
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def _json(value: Any) -> str | None:
-    """A JSON value as its text, carried as a string inside a statement's JSON rows, so that
-    `->>` gives back that text whatever the value is."""
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def _time(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def _execution(r: Sequence[Any]) -> Execution:
-    """An executions row as `EXECUTIONS_END` returns it: SQLite's own values."""
-    return Execution(
-        tenant_id=_dashed(r[0]),
-        job_id=_dashed(r[1]),
-        execution_number=r[2],
-        status=EXECUTION_STATUS[r[3]],
-        version=r[4],
-        queue=r[5],
-        type=r[6],
-        priority=r[7],
-        target=r[8],
-        status_details=orjson.loads(r[9]) if r[9] else {},
-        queued_at=_time(r[10]),  # type: ignore[arg-type]
-        available_at=_time(r[11]),  # type: ignore[arg-type]
-        started_at=_time(r[12]),
-        last_updated_at=_time(r[13]),  # type: ignore[arg-type]
-        completed_at=_time(r[14]),
-        lease_s=r[15],
-        lease_expires_at=_time(r[16]),
-        worker_id=r[17],
-        hostname=r[18],
-        pid=r[19],
-        exit_code=r[20],
-    )
-
-
-async def _fetch(conn: AsyncConnection, sql: str, params: tuple[Any, ...]) -> list[Sequence[Any]]:
-    """The rows a statement of this module answers, as the driver gives them."""
-    result = await conn.exec_driver_sql(sql, params)
-    return cast(list[Sequence[Any]], result.all())
-
-
 class SqliteHotPath(BulkUpdates):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
@@ -179,27 +129,27 @@ class SqliteHotPath(BulkUpdates):
         """End the executions the batch may end, then their jobs, then insert their lines;
         `done` learns the outcome of each update that applied."""
         at = datetime.now(UTC).timestamp()
-        now = _time(at)  # as the rows keep it, to stamp the steps with
+        now = epoch_time(at)  # as the rows keep it, to stamp the steps with
         assert now is not None
-        tenant = _hex(tenant_id)
+        tenant = hex_id(tenant_id)
         rows = [
             (
-                _hex(u.job_id),
+                hex_id(u.job_id),
                 u.execution_number,
                 u.expected_version,
                 u.worker_id,
                 u.holder,
                 u.status.value if u.status else None,
-                _json(u.status_details),
+                json_text(u.status_details),
                 u.exit_code,
                 len(u.logs or ()),
             )
             for u in batch
         ]
-        ended = await _fetch(conn, EXECUTIONS_END, (orjson.dumps(rows).decode(), tenant, at))
+        ended = await fetch(conn, EXECUTIONS_END, (orjson.dumps(rows).decode(), tenant, at))
         applied: dict[Key, tuple[Execution, bool, int]] = {}
         for r in ended:
-            ex = _execution(r)
+            ex = execution_of(r)
             applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
         ends = [u for u in batch if (u.job_id, u.execution_number) in applied]
         if not ends:
@@ -213,26 +163,26 @@ class SqliteHotPath(BulkUpdates):
             added = u.counters or {}
             job_rows.append(
                 (
-                    _hex(u.job_id),
+                    hex_id(u.job_id),
                     u.execution_number,
                     job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
-                    _json(u.result),
-                    _json(u.error),
-                    _json(merged),
-                    _json(u.progress),
+                    json_text(u.result),
+                    json_text(u.error),
+                    json_text(merged),
+                    json_text(u.progress),
                     len(u.logs or ()),
                     *(added.get(name, 0) for name in COUNTERS),
                 )
             )
-        taken = await _fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
-        last_seq = {_dashed(r[0]): r[1] for r in taken}
+        taken = await fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
+        last_seq = {dashed_id(r[0]): r[1] for r in taken}
         chunks = []
         for u in ends:
             if u.logs:
                 last = last_seq[u.job_id]
                 first = last - len(u.logs) + 1
                 text = lines_text(u.logs)
-                chunks.append((_hex(u.job_id), first, last, tenant, u.execution_number, at, text))
+                chunks.append((hex_id(u.job_id), first, last, tenant, u.execution_number, at, text))
         if chunks:
             await conn.exec_driver_sql(CHUNKS_INSERT, chunks)
         for u in ends:
@@ -245,11 +195,11 @@ class SqliteHotPath(BulkUpdates):
         self, conn: AsyncConnection, ends: list[ExecutionUpdate]
     ) -> dict[str, list[Any]]:
         """The steps of the jobs that report some, as they are now (the write lock is ours)."""
-        stepped = sorted({_hex(u.job_id) for u in ends if u.steps is not None})
+        stepped = sorted({hex_id(u.job_id) for u in ends if u.steps is not None})
         if not stepped:
             return {}
-        result = await _fetch(conn, JOB_STEPS, (orjson.dumps(stepped).decode(),))
-        return {_dashed(r[0]): orjson.loads(r[1]) if r[1] else [] for r in result}
+        result = await fetch(conn, JOB_STEPS, (orjson.dumps(stepped).decode(),))
+        return {dashed_id(r[0]): orjson.loads(r[1]) if r[1] else [] for r in result}
 
 
 __all__ = ["SqliteHotPath"]
