@@ -17,7 +17,7 @@ from jobyard.domain.entities import ClaimedExecution, ClaimRequest, Job, WorkerI
 from jobyard.domain.filters import JobFilter
 from jobyard.store import open_store
 from jobyard.store.execution_queries import ExecutionQueries
-from jobyard.store.sql_store import SqlStoreBase
+from jobyard.store.sqlite import SqliteStore
 from tests.store.builders import add_job, add_jobs, kill_order
 from tests.store.test_sqlite_hot_path import statements
 
@@ -25,15 +25,15 @@ W1 = WorkerIdentity(id="w-1", hostname="box", pid=42)
 
 
 @pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqlStoreBase]:
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     store = open_store(f"sqlite:///{tmp_path / 'jobyard.db'}")
-    assert isinstance(store, SqlStoreBase)
+    assert isinstance(store, SqliteStore)
     await store.upgrade()
     yield store
     await store.close()
 
 
-async def _same_jobs(store: SqlStoreBase, tenant_id: str) -> None:
+async def _same_jobs(store: SqliteStore, tenant_id: str) -> None:
     """Jobs of every kind a claim tells apart: queues, types, priorities, leases, timeouts."""
     await add_jobs(store, tenant_id, 3, queue="a", type="t1")
     await add_job(store, tenant_id, queue="a", type="t2", priority=5, lease_s=90)
@@ -47,7 +47,9 @@ def _seen(claimed: list[ClaimedExecution]) -> list[tuple[Any, ...]]:
     out = []
     for c in claimed:
         x = c.execution
-        lease = (x.lease_expires_at - x.started_at).total_seconds() if x.started_at else None
+        lease = None
+        if x.lease_expires_at is not None and x.started_at is not None:
+            lease = (x.lease_expires_at - x.started_at).total_seconds()
         out.append(
             (
                 c.job_type,
@@ -78,7 +80,7 @@ CLAIMS = [
 
 
 async def test_claims_answer_as_the_general_path_and_leave_the_jobs_alike(
-    sqlite_store: SqlStoreBase,
+    sqlite_store: SqliteStore,
 ) -> None:
     store = sqlite_store
     hot = (await store.tenant_create("hot")).id
@@ -99,18 +101,18 @@ async def test_claims_answer_as_the_general_path_and_leave_the_jobs_alike(
         assert job.started_at is not None
 
 
-async def _jobs(store: SqlStoreBase, tenant_id: str) -> list[Job]:
+async def _jobs(store: SqliteStore, tenant_id: str) -> list[Job]:
     return await store.job_list(tenant_id, JobFilter(limit=100))
 
 
-async def _job_states(store: SqlStoreBase, tenant_id: str) -> list[tuple[Any, ...]]:
+async def _job_states(store: SqliteStore, tenant_id: str) -> list[tuple[Any, ...]]:
     return sorted(
         (j.type, j.queue, j.status.value, j.attempts) for j in await _jobs(store, tenant_id)
     )
 
 
 async def test_a_claim_is_two_statements_and_an_empty_one_is_one(
-    sqlite_store: SqlStoreBase,
+    sqlite_store: SqliteStore,
 ) -> None:
     store = sqlite_store
     tenant_id = (await store.tenant_create("acme")).id
@@ -133,7 +135,7 @@ async def test_a_claim_is_two_statements_and_an_empty_one_is_one(
     assert after.status.value == "queued", "another tenant's job is never claimed"
 
 
-async def test_kill_orders_answer_as_the_general_path(sqlite_store: SqlStoreBase) -> None:
+async def test_kill_orders_answer_as_the_general_path(sqlite_store: SqliteStore) -> None:
     store = sqlite_store
     tenant_id = (await store.tenant_create("acme")).id
     jobs = await add_jobs(store, tenant_id, 3, queue="a")
