@@ -27,6 +27,7 @@ from jobyard.store.log_queries import LogQueries
 from jobyard.store.record_error_queries import RecordErrorQueries
 from jobyard.store.sqlite_claims import SqliteClaims
 from jobyard.store.sqlite_hot_path import SqliteHotPath
+from jobyard.store.sqlite_job_inserts import SqliteJobInserts
 from jobyard.store.tables import jobs
 from jobyard.store.types import UtcDateTime
 
@@ -59,6 +60,7 @@ def _json_dumps(value: Any) -> str:
 
 class SqliteStore(
     SqliteClaims,
+    SqliteJobInserts,
     SqliteHotPath,
     LogQueries,
     RecordErrorQueries,
