@@ -7,30 +7,16 @@ claim answers, and what the jobs are after, must agree but for the ids and times
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from jobyard.domain.entities import ClaimedExecution, ClaimRequest, Job, WorkerIdentity
 from jobyard.domain.filters import JobFilter
-from jobyard.store import open_store
 from jobyard.store.execution_queries import ExecutionQueries
 from jobyard.store.sqlite import SqliteStore
 from tests.store.builders import add_job, add_jobs, kill_order
 from tests.store.test_sqlite_hot_path import statements
 
 W1 = WorkerIdentity(id="w-1", hostname="box", pid=42)
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = open_store(f"sqlite:///{tmp_path / 'jobyard.db'}")
-    assert isinstance(store, SqliteStore)
-    await store.upgrade()
-    yield store
-    await store.close()
 
 
 async def _same_jobs(store: SqliteStore, tenant_id: str) -> None:

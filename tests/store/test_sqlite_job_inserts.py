@@ -8,28 +8,16 @@ be what is read back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jobyard.domain.entities import Job, NewJob
 from jobyard.domain.errors import IdempotencyConflict
-from jobyard.store import open_store
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.sqlite import SqliteStore
 from tests.store.test_sqlite_hot_path import statements
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
-    store = open_store(f"sqlite:///{tmp_path / 'jobyard.db'}")
-    assert isinstance(store, SqliteStore)
-    await store.upgrade()
-    yield store
-    await store.close()
 
 
 def _batch(parent_id: str | None, key_prefix: str) -> list[tuple[NewJob, str | None]]:

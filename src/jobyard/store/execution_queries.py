@@ -59,15 +59,7 @@ class ExecutionQueries(JobQueries):
                 .returning(jobs.c.id, jobs.c.params, jobs.c.document)
             )
             payload = {str(r.id): (r.params, r.document) for r in result}
-        return [
-            ClaimedExecution(
-                execution=x,
-                job_type=x.type,
-                params=payload[x.job_id][0],
-                document=payload[x.job_id][1],
-            )
-            for x in claimed
-        ]
+        return rows.claimed_of(claimed, payload)
 
     async def _claim_executions(
         self, conn: AsyncConnection, tenant_id: str, req: ClaimRequest

@@ -7,7 +7,16 @@ from typing import Any
 
 from sqlalchemy.engine import RowMapping
 
-from jobyard.domain.entities import COUNTERS, ApiKey, Execution, Job, KillOrder, NewJob, Tenant
+from jobyard.domain.entities import (
+    COUNTERS,
+    ApiKey,
+    ClaimedExecution,
+    Execution,
+    Job,
+    KillOrder,
+    NewJob,
+    Tenant,
+)
 from jobyard.domain.states import ExecutionStatus, JobStatus
 
 EXECUTION_PREFIX = "x_"
@@ -150,6 +159,21 @@ def first_execution(job: Job) -> Execution:
         last_updated_at=created_at,
         target=job.targets[0] if len(job.targets) == 1 else None,
     )
+
+
+def claimed_of(
+    leased: list[Execution], payload: dict[str, tuple[Any, Any]]
+) -> list[ClaimedExecution]:
+    """Leased executions, in their order, with their jobs' (params, document) from `payload`."""
+    return [
+        ClaimedExecution(
+            execution=x,
+            job_type=x.type,
+            params=payload[x.job_id][0],
+            document=payload[x.job_id][1],
+        )
+        for x in leased
+    ]
 
 
 def tenant_from(row: RowMapping) -> Tenant:

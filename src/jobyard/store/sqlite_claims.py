@@ -18,6 +18,7 @@ import orjson
 
 from jobyard.domain.entities import ClaimedExecution, ClaimRequest
 from jobyard.domain.ids import is_id
+from jobyard.store import rows
 from jobyard.store.execution_queries import ExecutionQueries
 from jobyard.store.sqlite_rows import EXECUTION_COLUMNS, dashed_id, execution_of, fetch, hex_id
 from jobyard.store.tables import pending_kill
@@ -106,15 +107,7 @@ class SqliteClaims(ExecutionQueries):
             (execution_of(r) for r in leased),
             key=lambda x: (-x.priority, x.available_at, x.job_id),
         )
-        return [
-            ClaimedExecution(
-                execution=x,
-                job_type=x.type,
-                params=payload[x.job_id][0],
-                document=payload[x.job_id][1],
-            )
-            for x in claimed
-        ]
+        return rows.claimed_of(claimed, payload)
 
     async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
         if not is_id(tenant_id):
