@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobyard.domain.entities import ExecutionUpdate, WorkerIdentity
 from jobyard.domain.ids import new_id
 from jobyard.domain.states import ExecutionStatus, JobStatus
 from jobyard.store import Store
+from jobyard.store.sql_store import SqlStoreBase
 from tests.store.builders import (
     add_job,
     add_jobs,
@@ -20,6 +21,7 @@ from tests.store.builders import (
     report,
     sleep_past,
 )
+from tests.store.test_sqlite_hot_path import statements
 
 ES = ExecutionStatus
 
@@ -489,6 +491,21 @@ async def test_sweep_leaves_live_work_alone(store: Store, tenant_id: str) -> Non
     swept = await store.sweep()
     assert (swept.timed_out, swept.scheduled_due, swept.requeued) == (0, 0, set())
     assert (await report(store, tenant_id, ex)).applied
+
+
+async def test_a_sweep_with_nothing_due_only_reads(store: Store, tenant_id: str) -> None:
+    """Most sweeps find nothing: they must not take a write transaction (SQLite's one write
+    lock) to find it out."""
+    await add_jobs(store, tenant_id, 2)
+    await claim_one(store, tenant_id, lease_s=30)
+    await add_job(store, tenant_id, scheduled_at=datetime.now(UTC) + timedelta(hours=1))
+    assert isinstance(store, SqlStoreBase)
+    with statements(store) as seen:
+        swept = await store.sweep()
+    assert (swept.timed_out, swept.scheduled_due) == (0, 0)
+    assert any(s.startswith("SELECT") for s in seen), seen
+    writes = ("UPDATE", "INSERT", "DELETE", "BEGIN IMMEDIATE")
+    assert not [s for s in seen if s.startswith(writes)], seen
 
 
 async def test_an_expired_lease_times_out_and_the_job_runs_again(

@@ -407,6 +407,8 @@ class ExecutionQueries(JobQueries):
     # deadlines --------------------------------------------------------------------------------
     async def sweep(self) -> SweepResult:
         out = SweepResult()
+        if not await self._sweep_due():
+            return out
         async with self._write() as conn:
             now = self._now()
             for deadline in (executions.c.lease_expires_at, executions.c.timeout_at):
@@ -426,6 +428,26 @@ class ExecutionQueries(JobQueries):
                 out.scheduled_due += 1
                 out.requeued.add((str(r.tenant_id), r.queue))
         return out
+
+    async def _sweep_due(self) -> bool:
+        """Whether a lease, an in-progress timeout or a schedule is due. Nearly every sweep
+        finds nothing, and a read spares it the write transaction (on SQLite, the one write
+        lock, twice a second); what falls due after the read waits for the next sweep."""
+        now = self._now()
+        running = executions.c.status == ES.IN_PROGRESS.value
+        due = sa.select(
+            sa.or_(
+                sa.exists().where(running, executions.c.lease_expires_at < now),
+                sa.exists().where(
+                    running, executions.c.timeout_at.is_not(None), executions.c.timeout_at < now
+                ),
+                sa.exists().where(
+                    jobs.c.status == JobStatus.SCHEDULED.value, jobs.c.scheduled_at <= now
+                ),
+            )
+        )
+        async with self._read() as conn:
+            return bool((await conn.execute(due)).scalar())
 
     async def _expire(
         self, conn: AsyncConnection, deadline: sa.Column[Any]
