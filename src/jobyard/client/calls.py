@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import quote
 
 import httpx
+import orjson
 from pydantic import BaseModel
 
 from jobyard.client import json_text
@@ -69,7 +70,7 @@ def _model(cls: type[M]) -> Callable[[httpx.Response], M]:
 
 def _items(cls: type[M], key: str = "items") -> Callable[[httpx.Response], list[M]]:
     def parse(r: httpx.Response) -> list[M]:
-        return [cls.model_validate(item) for item in r.json()[key]]
+        return [cls.model_validate(item) for item in orjson.loads(r.content)[key]]
 
     return parse
 
@@ -105,7 +106,7 @@ def create_job_ids(jobs: Sequence[JobSpec | Mapping[str, Any]]) -> Call[list[str
     """`create_jobs` answered with the new jobs' ids only (`Prefer: return=minimal`)."""
 
     def ids(r: httpx.Response) -> list[str]:
-        return [str(j["id"]) for j in r.json()["jobs"]]
+        return [str(j["id"]) for j in orjson.loads(r.content)["jobs"]]
 
     minimal = {"Prefer": "return=minimal"}
     return Call("POST", "/v1/jobs/batch", ids, json=_batch_body(jobs), headers=minimal)

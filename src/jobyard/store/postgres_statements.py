@@ -202,10 +202,16 @@ FROM ended d
 # `lines` is not read, and runs all the same; it reads `jobs_ended`, so the lines of an update
 # that did not apply are not written.
 
-# The current steps of jobs a batch reports steps for, locked in id order, and the time the
-# transaction writes (`now()`, the same for every statement in it) to stamp the steps with.
+# The current steps of jobs a batch reports steps for, locked in the order of $2 (the caller
+# sorts it), and the time the transaction writes (`now()`, the same for every statement in it)
+# to stamp the steps with. Each job is looked up by its key, as `_batch_end` does executions:
+# with the tenant as an index condition, a generic plan on a young table went through an index
+# that starts with the tenant and read all its jobs for each batch
+# (tests/store/test_postgres_statements.py). `NO KEY UPDATE` is the lock the UPDATE after it
+# takes anyway, and it lets a record error be added to the job meanwhile (its foreign key).
 JOB_STEPS_LOCK = """
-SELECT j.id, j.steps, now() AS now FROM jobs j
-WHERE j.id = ANY($2::uuid[]) AND j.tenant_id = $1
-ORDER BY j.id FOR UPDATE
+SELECT j.id, j.steps, now() AS now FROM unnest($2::uuid[]) AS u(id) CROSS JOIN LATERAL (
+  SELECT j.id, j.steps FROM jobs j WHERE j.id = u.id AND (j.tenant_id = $1) IS TRUE
+  FOR NO KEY UPDATE
+) j
 """

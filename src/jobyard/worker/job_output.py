@@ -129,7 +129,12 @@ class JobOutput:
     def log(self, data: str, source: str = "stdout") -> None:
         if source not in SOURCES:
             raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
-        line, size = clean_line(str(data))
+        if type(data) is not str:
+            data = str(data)
+        if data.isascii() and len(data) <= MAX_LINE_BYTES and "\x00" not in data:
+            line, size = data, len(data)  # most lines: already as the server keeps them
+        else:
+            line, size = clean_line(data)
         entry = {"source": source, "data": line, "ts": datetime.now(UTC)}  # text when sent
         with self._lock:
             self.logs.append(entry)
