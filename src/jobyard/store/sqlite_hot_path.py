@@ -5,7 +5,8 @@ general path (`bulk_updates.py`) builds its statements with SQLAlchemy for every
 of them for ends that carry steps and lines, and reads every row back through the column types;
 for a batch of followed jobs that was three times the write of plain ones. Here a batch of ends
 (`end_batches.end_kind`) is three statements of fixed text, run as the driver takes them: the
-executions ended (the same fencing as `_update_one`), their jobs ended with their steps,
+executions ended (the same fencing as `_update_one`; they answer the current steps of the jobs
+that report some, to merge the reports onto), their jobs ended with their steps,
 progress, counters and a block of log seqs, and each update's lines inserted as one chunk
 (`store/log_chunks.py`) by `executemany`. Each
 statement's rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON
@@ -73,6 +74,12 @@ WHERE executions.job_id = u.job_id AND executions.execution_number = u.execution
 RETURNING {EXECUTION_COLUMNS},
   (SELECT j.kill_requested_at FROM jobs AS j WHERE j.id = executions.job_id)
 """  # noqa: S608 -- of this module's own names; every value is a parameter
+# For a batch that reports steps: each job's steps as they are, to merge the reports onto (the
+# write lock is ours until the batch ends, so they stay so until the jobs are written).
+EXECUTIONS_END_STEPS = (
+    EXECUTIONS_END.rstrip()  # noqa: S608 -- of this module's own text
+    + ",\n  (SELECT j.steps FROM jobs AS j WHERE j.id = executions.job_id)\n"
+)
 
 
 def _if_latest(column: str, value: str) -> str:
@@ -94,8 +101,6 @@ FROM {_rows(_JOB_ROW)} AS d
 WHERE jobs.id = d.job_id AND +jobs.tenant_id = ?2
 RETURNING id, log_seq
 """  # noqa: S608 -- of this module's own names; every value is a parameter
-
-JOB_STEPS = "SELECT j.id, j.steps FROM jobs AS j, json_each(?1) AS s WHERE j.id = s.value"
 
 CHUNKS_INSERT = """
 INSERT INTO log_chunks (job_id, first_seq, last_seq, tenant_id, execution_number, ts, lines)
@@ -146,15 +151,19 @@ class SqliteHotPath(BulkUpdates):
             )
             for u in batch
         ]
-        ended = await fetch(conn, EXECUTIONS_END, (orjson.dumps(rows).decode(), tenant, at))
+        stepped = any(u.steps is not None for u in batch)
+        sql = EXECUTIONS_END_STEPS if stepped else EXECUTIONS_END
+        ended = await fetch(conn, sql, (orjson.dumps(rows).decode(), tenant, at))
         applied: dict[Key, tuple[Execution, bool, int]] = {}
+        steps: dict[str, list[Any]] = {}
         for r in ended:
             ex = execution_of(r)
             applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
+            if stepped and r[23]:
+                steps[ex.job_id] = orjson.loads(r[23])
         ends = [u for u in batch if (u.job_id, u.execution_number) in applied]
         if not ends:
             return
-        steps = await self._current_steps(conn, ends)
         job_rows = []
         for u in ends:
             merged = None
@@ -190,16 +199,6 @@ class SqliteHotPath(BulkUpdates):
             done[(u.job_id, u.execution_number)] = UpdateOutcome(
                 ex, True, kill, log_lines=total if u.logs else None
             )
-
-    async def _current_steps(
-        self, conn: AsyncConnection, ends: list[ExecutionUpdate]
-    ) -> dict[str, list[Any]]:
-        """The steps of the jobs that report some, as they are now (the write lock is ours)."""
-        stepped = sorted({hex_id(u.job_id) for u in ends if u.steps is not None})
-        if not stepped:
-            return {}
-        result = await fetch(conn, JOB_STEPS, (orjson.dumps(stepped).decode(),))
-        return {dashed_id(r[0]): orjson.loads(r[1]) if r[1] else [] for r in result}
 
 
 __all__ = ["SqliteHotPath"]
