@@ -10,6 +10,7 @@ from pydantic import Field
 from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
 from jobyard.api.schemas.follow import RecordErrorIn, log_lines
+from jobyard.api.schemas.step_reports import MAX_UPDATE_STEPS, progress_report, step_reports
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
@@ -130,56 +131,14 @@ class ClaimOut(Answer):
     )
 
 
-class StepError(Request):
-    code: Text | None = Field(None, max_length=200)
-    title: Text | None = Field(None, max_length=1000)
-    detail: Text | None = Field(None, max_length=10_000)
-
-    def report(self) -> dict[str, str]:
-        """The fields given: `model_dump(exclude_none=True)` at a fraction of its cost."""
-        return {
-            k: v
-            for k, v in (("code", self.code), ("title", self.title), ("detail", self.detail))
-            if v is not None
-        }
-
-
-class StepReport(Request):
-    """A step's new state; the job's other steps stay as they are."""
-
-    name: Name
-    status: Literal["pending", "in_progress", "succeeded", "failed", "skipped"]
-    result: JsonObject | None = Field(None, description='e.g. {"type": "link", "url": ...}')
-    error: StepError | None = None
-
-    def report(self) -> dict[str, Any]:
-        """The fields given, as `model_dump(exclude_none=True)` gives them (a result's own
-        values as sent), at a fraction of its cost: a batch of ends carries thousands."""
-        step: dict[str, Any] = {"name": self.name, "status": self.status}
-        if self.result is not None:
-            step["result"] = self.result
-        if self.error is not None:
-            step["error"] = self.error.report()
-        return step
-
-
-Amount = Annotated[int, Field(ge=0, le=10**15)] | Annotated[float, Field(ge=0, le=1e15)]
-
-
-class Progress(Request):
-    current: Amount
-    total: Amount | None = None
-    message: Text | None = Field(None, max_length=1000)
-
-    def value(self) -> dict[str, Any]:
-        """As `model_dump()`, at a fraction of its cost."""
-        return {"current": self.current, "total": self.total, "message": self.message}
-
-
 if TYPE_CHECKING:
     UpdateLines = list[NewLogEntry]
+    UpdateSteps = list[dict[str, Any]]
+    UpdateProgress = dict[str, Any]
 else:
     UpdateLines = log_lines(MAX_UPDATE_LINES)
+    UpdateSteps = step_reports(MAX_UPDATE_STEPS)
+    UpdateProgress = progress_report()
 
 Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
 
@@ -195,8 +154,8 @@ class UpdateFields(Request):
     worker_id: Text | None = Field(None, max_length=200)
     pid: Int32 | None = Field(None, ge=0, description="The process running it, if not the worker")
     hostname: Text | None = Field(None, max_length=255)
-    steps: list[StepReport] | None = Field(None, max_length=1000)
-    progress: Progress | None = None
+    steps: UpdateSteps | None = None
+    progress: UpdateProgress | None = None
     counters: dict[Counter, Annotated[int, Field(ge=0, le=2**40)]] | None = Field(
         None, description="Increments, added to the job's counters."
     )
@@ -217,8 +176,8 @@ class UpdateFields(Request):
             execution_number=execution_number,
             status=ExecutionStatus(self.status) if self.status else None,
             **{name: getattr(self, name) for name in _AS_SENT},
-            steps=None if self.steps is None else [s.report() for s in self.steps],
-            progress=None if self.progress is None else self.progress.value(),
+            steps=self.steps,
+            progress=self.progress,
             logs=self.logs,
             record_errors=(
                 None if self.record_errors is None else [e.to_new() for e in self.record_errors]
