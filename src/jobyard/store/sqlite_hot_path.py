@@ -16,11 +16,13 @@ one.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate, UpdateOutcome
 from jobyard.domain.ids import is_id
@@ -29,12 +31,12 @@ from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
+from jobyard.store.sqlite_driver import in_write_transaction
 from jobyard.store.sqlite_rows import (
     EXECUTION_COLUMNS,
     dashed_id,
     epoch_time,
     execution_of,
-    fetch,
     hex_id,
     json_text,
 )
@@ -109,96 +111,102 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 
 
 class SqliteHotPath(BulkUpdates):
+    _write_lock: asyncio.Lock
+
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
         if end_kind(updates) is None or not all(is_id(u.job_id) for u in updates):
             return await super().execution_update_many(tenant_id, updates)
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
-        done: dict[Key, UpdateOutcome] = {}
-        async with self._write() as conn:
-            await self._end_batch(conn, tenant_id, batch, done)
-            for u in updates:
-                key = (u.job_id, u.execution_number)
-                if key not in done:
-                    done[key] = await self._refusal(conn, tenant_id, u)
+        texts = [lines_text(u.logs) if u.logs else None for u in batch]  # before the lock
+        work = partial(_end_batch, hex_id(tenant_id), batch, texts)
+        async with self._write_lock, self.engine.connect() as conn:
+            done = await in_write_transaction(conn, work)
+        missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
+        if missed:  # why not: as the rows are now
+            async with self._read() as conn:
+                for u in missed:
+                    done[(u.job_id, u.execution_number)] = await self._refusal(conn, tenant_id, u)
         return [done[(u.job_id, u.execution_number)] for u in updates]
 
-    async def _end_batch(
-        self,
-        conn: AsyncConnection,
-        tenant_id: str,
-        batch: list[ExecutionUpdate],
-        done: dict[Key, UpdateOutcome],
-    ) -> None:
-        """End the executions the batch may end, then their jobs, then insert their lines;
-        `done` learns the outcome of each update that applied."""
-        at = datetime.now(UTC).timestamp()
-        now = epoch_time(at)  # as the rows keep it, to stamp the steps with
-        assert now is not None
-        tenant = hex_id(tenant_id)
-        rows = [
+
+def _end_batch(
+    tenant: str, batch: list[ExecutionUpdate], texts: list[str | None], db: sqlite3.Connection
+) -> dict[Key, UpdateOutcome]:
+    """On the database's thread, in the write transaction: end the executions the batch may
+    end, then their jobs, then insert their lines (`texts`, each update's chunk); answers the
+    outcome of each update that applied."""
+    at = datetime.now(UTC).timestamp()
+    now = epoch_time(at)  # as the rows keep it, to stamp the steps with
+    assert now is not None
+    rows = [
+        (
+            hex_id(u.job_id),
+            u.execution_number,
+            u.expected_version,
+            u.worker_id,
+            u.holder,
+            u.status.value if u.status else None,
+            json_text(u.status_details),
+            u.exit_code,
+            len(u.logs or ()),
+        )
+        for u in batch
+    ]
+    stepped = any(u.steps is not None for u in batch)
+    sql = EXECUTIONS_END_STEPS if stepped else EXECUTIONS_END
+    ended = db.execute(sql, (orjson.dumps(rows).decode(), tenant, at)).fetchall()
+    applied: dict[Key, tuple[Execution, bool, int]] = {}
+    steps: dict[str, list[Any]] = {}
+    for r in ended:
+        ex = execution_of(r)
+        applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
+        if stepped and r[23]:
+            steps[ex.job_id] = orjson.loads(r[23])
+    ends = [
+        (u, text)
+        for u, text in zip(batch, texts, strict=True)
+        if (u.job_id, u.execution_number) in applied
+    ]
+    if not ends:
+        return {}
+    job_rows = []
+    for u, _ in ends:
+        merged = None
+        if u.steps is not None:
+            merged = merge_steps(steps.get(u.job_id, []), u.steps, now)
+        added = u.counters or {}
+        job_rows.append(
             (
                 hex_id(u.job_id),
                 u.execution_number,
-                u.expected_version,
-                u.worker_id,
-                u.holder,
-                u.status.value if u.status else None,
-                json_text(u.status_details),
-                u.exit_code,
+                job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
+                json_text(u.result),
+                json_text(u.error),
+                json_text(merged),
+                json_text(u.progress),
                 len(u.logs or ()),
+                *(added.get(name, 0) for name in COUNTERS),
             )
-            for u in batch
-        ]
-        stepped = any(u.steps is not None for u in batch)
-        sql = EXECUTIONS_END_STEPS if stepped else EXECUTIONS_END
-        ended = await fetch(conn, sql, (orjson.dumps(rows).decode(), tenant, at))
-        applied: dict[Key, tuple[Execution, bool, int]] = {}
-        steps: dict[str, list[Any]] = {}
-        for r in ended:
-            ex = execution_of(r)
-            applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
-            if stepped and r[23]:
-                steps[ex.job_id] = orjson.loads(r[23])
-        ends = [u for u in batch if (u.job_id, u.execution_number) in applied]
-        if not ends:
-            return
-        job_rows = []
-        for u in ends:
-            merged = None
-            if u.steps is not None:
-                merged = merge_steps(steps.get(u.job_id, []), u.steps, now)
-            added = u.counters or {}
-            job_rows.append(
-                (
-                    hex_id(u.job_id),
-                    u.execution_number,
-                    job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
-                    json_text(u.result),
-                    json_text(u.error),
-                    json_text(merged),
-                    json_text(u.progress),
-                    len(u.logs or ()),
-                    *(added.get(name, 0) for name in COUNTERS),
-                )
-            )
-        taken = await fetch(conn, JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at))
-        last_seq = {dashed_id(r[0]): r[1] for r in taken}
-        chunks = []
-        for u in ends:
-            if u.logs:
-                last = last_seq[u.job_id]
-                first = last - len(u.logs) + 1
-                text = lines_text(u.logs)
-                chunks.append((hex_id(u.job_id), first, last, tenant, u.execution_number, at, text))
-        if chunks:
-            await conn.exec_driver_sql(CHUNKS_INSERT, chunks)
-        for u in ends:
-            ex, kill, total = applied[(u.job_id, u.execution_number)]
-            done[(u.job_id, u.execution_number)] = UpdateOutcome(
-                ex, True, kill, log_lines=total if u.logs else None
-            )
+        )
+    taken = db.execute(JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at)).fetchall()
+    last_seq = {dashed_id(r[0]): r[1] for r in taken}
+    chunks = []
+    for u, text in ends:
+        if u.logs and text is not None:
+            last = last_seq[u.job_id]
+            first = last - len(u.logs) + 1
+            chunks.append((hex_id(u.job_id), first, last, tenant, u.execution_number, at, text))
+    if chunks:
+        db.executemany(CHUNKS_INSERT, chunks)
+    done: dict[Key, UpdateOutcome] = {}
+    for u, _ in ends:
+        ex, kill, total = applied[(u.job_id, u.execution_number)]
+        done[(u.job_id, u.execution_number)] = UpdateOutcome(
+            ex, True, kill, log_lines=total if u.logs else None
+        )
+    return done
 
 
 __all__ = ["SqliteHotPath"]
