@@ -281,7 +281,9 @@ METHOD = """\
   opening two steps, reporting progress twice and writing 10 log lines.
 - Each run gets a fresh database (PostgreSQL: a new database, dropped after; SQLite: a new
   file; Redis: the harness's own database number, flushed before and after) and fresh
-  processes. Repetitions go round-robin across systems; medians of {repeat} are reported.
+  processes, and starts once the runs before it are on disk (a PostgreSQL `CHECKPOINT`, then
+  `sync`), so that their writes are not written back during it. Repetitions go round-robin
+  across systems; medians of {repeat} are reported.
 - Figures in the JSON not shown here: every repetition, the enqueue time alone, each
   process group's CPU seconds, the producer's peak memory, and for Jobyard the span its own
   database stamped (first job created to last completed).

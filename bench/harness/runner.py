@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import ceilings, machine
+from bench.harness.settle import settle
 from bench.harness.workloads import Sizes, kind_of, run_once
 from bench.systems import postgres
 from bench.systems.base import ROOT, Setup, System
@@ -86,6 +87,7 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]
 
 def _one(plan: Plan, system: System, workload: str, rep: int) -> dict[str, Any]:
     entry: dict[str, Any] = {"system": system.name, "workload": workload, "repetition": rep}
+    settle(plan.setup.pg_admin_url)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="jobyard-bench-") as tmp:
         try:
