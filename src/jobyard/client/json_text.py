@@ -20,6 +20,10 @@ JSON_TYPE = {"Content-Type": "application/json"}
 
 def dumps(value: Any) -> bytes:
     try:
+        return orjson.dumps(value, default=_plain)
+    except orjson.JSONEncodeError:  # a key that is not text, say: orjson's slower option
+        pass
+    try:
         return orjson.dumps(value, default=_plain, option=orjson.OPT_NON_STR_KEYS)
     except orjson.JSONEncodeError:
         text = json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"))

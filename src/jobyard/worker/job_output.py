@@ -34,6 +34,8 @@ MAX_UPDATE_LINES = 1000  # the server's bounds for one update
 MAX_UPDATE_ERRORS = 1000
 MAX_UPDATE_BYTES = 512 * 1024  # text of the lines and records in one update, about
 ENTRY_BYTES = 64  # what a line or record error adds to a request besides its text
+# The fields of an update `take` makes, in the shapes `client.models.ExecutionUpdate` names.
+OUTPUT_FIELDS = ("steps", "progress", "counters", "pid", "logs", "record_errors")
 
 
 def clean_line(data: str) -> tuple[str, int]:

@@ -32,7 +32,7 @@ from jobyard.client.errors import JobyardClientError
 from jobyard.client.models import BatchResult, ExecutionRef, ExecutionUpdate, WorkerInfo
 from jobyard.worker import outcomes
 from jobyard.worker.context import JobContext
-from jobyard.worker.job_output import CaptureHandler, current_output
+from jobyard.worker.job_output import OUTPUT_FIELDS, CaptureHandler, current_output
 from jobyard.worker.outbox import Outbox
 from jobyard.worker.process import TERM_GRACE_S, run_command
 
@@ -349,12 +349,18 @@ class Worker:
         return outbox.send(self._update(ctx, **output, **fields), size)
 
     def _update(self, ctx: JobContext, **fields: Any) -> ExecutionUpdate:
-        return ExecutionUpdate(
+        # What the handler wrote is set as the output buffer made it (`JobOutput.take`, in the
+        # model's shapes), not validated again: that copied every line of every update.
+        output = {name: fields.pop(name) for name in OUTPUT_FIELDS if name in fields}
+        update = ExecutionUpdate(
             job_id=ctx.job_id,
             execution_number=ctx.execution_number,
             worker_id=self.info.id,
             **fields,
         )
+        update.__dict__.update(output)  # as `model_construct` sets fields
+        update.__pydantic_fields_set__.update(output)
+        return update
 
     async def _heartbeat_loop(self, outbox: Outbox) -> None:
         interval = max(self.lease_s / 3, 0.5)
