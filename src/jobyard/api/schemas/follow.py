@@ -9,7 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Answer, Request
-from jobyard.api.schemas.fields import EARLIEST, LATEST, AwareDatetime, IdText, JsonValue, Text
+from jobyard.api.schemas.fields import (
+    EARLIEST,
+    LATEST,
+    AwareDatetime,
+    IdText,
+    JsonValue,
+    Text,
+    encodes,
+)
 from jobyard.domain.entities import LogEntry, NewLogEntry, NewRecordError, RecordError
 
 MAX_LINE_CHARS = 1024 * 1024
@@ -62,7 +70,7 @@ def _plain_entries(value: Any, max_lines: int) -> list[NewLogEntry] | None:
         source, data, ts = e.get("source", "stdout"), e.get("data"), e.get("ts")
         if type(source) is not str or source not in _SOURCES or type(data) is not str:
             return None
-        if len(data) > MAX_LINE_CHARS or "\x00" in data or not _encodes(data):
+        if len(data) > MAX_LINE_CHARS or "\x00" in data or not encodes(data):
             return None
         when = None
         if ts is not None:
@@ -76,16 +84,6 @@ def _plain_entries(value: Any, max_lines: int) -> list[NewLogEntry] | None:
                 return None
         entries.append(NewLogEntry(source, data, when))
     return entries
-
-
-def _encodes(text: str) -> bool:
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def log_lines(max_lines: int) -> Any:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Request
-from jobyard.api.schemas.fields import JsonObject, Name, Text
+from jobyard.api.schemas.fields import JsonObject, Name, Text, encodes
 from jobyard.domain.steps import STEP_STATUSES
 
 MAX_UPDATE_STEPS = 1000
@@ -130,15 +130,7 @@ def _plain_progress(value: Any) -> dict[str, Any] | None:
 
 def _plain_text(text: Any, most: int) -> bool:
     """What `Text` with at most `most` characters takes."""
-    if type(text) is not str or len(text) > most or "\x00" in text:
-        return False
-    if text.isascii():
-        return True
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    return type(text) is str and len(text) <= most and "\x00" not in text and encodes(text)
 
 
 def progress_report() -> Any:
