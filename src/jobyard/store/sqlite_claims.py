@@ -4,15 +4,19 @@ SQLite has one writer, and every claim is a write: while one runs, creates and e
 general path (`execution_queries.py`) builds its claim with SQLAlchemy on every call, which cost
 about 3 ms of the write lock a claim, empty or not; at 100 jobs a second, with each job woken
 for by every waiting claim, the lock was busy most of the time and a job waited ~100 ms to
-start. Here the common claim (from named queues, of any or named types) is two statements the
-driver runs as they are: the executions leased, then their jobs started, which answers their
-params. A claim of particular jobs, targets or a version, or that writes status details, takes
-the general path. The conformance suite runs the same claims through both.
+start. Here the common claim (from named queues, of any or named types) is two statements,
+run with their transaction in one trip to the database's thread (`sqlite_writes.py`): the
+executions leased, then their jobs started, which answers their params. A claim of particular
+jobs, targets or a version, or that writes status details, takes the general path. The
+conformance suite runs the same claims through both.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 import orjson
 
@@ -21,6 +25,7 @@ from jobyard.domain.ids import is_id
 from jobyard.store import rows
 from jobyard.store.execution_queries import ExecutionQueries
 from jobyard.store.sqlite_rows import EXECUTION_COLUMNS, dashed_id, execution_of, fetch, hex_id
+from jobyard.store.sqlite_writes import SqliteWrites
 from jobyard.store.tables import pending_kill
 
 # ?1 tenant, ?2 the time, ?3 the queues and ?4 the types (JSON arrays; types may be null: any),
@@ -75,7 +80,19 @@ def _general(req: ClaimRequest) -> bool:
     )
 
 
-class SqliteClaims(ExecutionQueries):
+def _claim(
+    params: tuple[Any, ...], at: float, db: sqlite3.Connection
+) -> tuple[list[Any], list[Any]]:
+    """On the database's thread, in the write transaction: the executions leased, and their
+    jobs marked started (with their params and documents)."""
+    leased = db.execute(EXECUTIONS_CLAIM, params).fetchall()
+    if not leased:
+        return [], []
+    ids = orjson.dumps([r[1] for r in leased]).decode()
+    return leased, db.execute(JOBS_START, (ids, at)).fetchall()
+
+
+class SqliteClaims(SqliteWrites, ExecutionQueries):
     async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
         if _general(req) or not is_id(tenant_id):
             return await super().execution_claim(tenant_id, req)
@@ -93,12 +110,9 @@ class SqliteClaims(ExecutionQueries):
             req.worker.hostname,
             req.worker.pid,
         )
-        async with self._write() as conn:
-            leased = await fetch(conn, EXECUTIONS_CLAIM, params)
-            if not leased:
-                return []
-            ids = orjson.dumps([r[1] for r in leased]).decode()
-            started = await fetch(conn, JOBS_START, (ids, at))
+        leased, started = await self._write_trip(partial(_claim, params, at))
+        if not leased:
+            return []
         payload = {
             dashed_id(r[0]): (orjson.loads(r[1]), None if r[2] is None else orjson.loads(r[2]))
             for r in started

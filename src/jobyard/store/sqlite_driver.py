@@ -15,15 +15,13 @@ from __future__ import annotations
 import sqlite3
 import types
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 _Outcome = tuple[Any, list[Any], int, int | None]
-T = TypeVar("T")
 
 
 def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> _Outcome:
@@ -104,32 +102,6 @@ def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> Conne
     return Connection(connector, iter_chunk_size)
 
 
-def _in_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(db)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    return result
-
-
-async def in_write_transaction(conn: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """`work(db)` in a write transaction of its own (`BEGIN IMMEDIATE` ... `COMMIT`), run whole
-    on the database's thread: one trip, where a transaction of several statements made a trip
-    for each, and the event loop's other work between them held the one write lock too (on a
-    busy server, a third of the time it was held). `conn` has no transaction of its own open;
-    the caller holds the store's write lock."""
-    raw = await conn.get_raw_connection()
-    driver = raw.driver_connection
-    if not isinstance(driver, Connection):
-        raise TypeError(f"not a connection of this driver: {driver!r}")
-    trip: Any = driver._execute  # aiosqlite's own: queue a call on its thread
-    result: T = await trip(_in_transaction, driver._conn, work)
-    return result
-
-
 def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     """The module SQLAlchemy's aiosqlite dialect takes as its driver (`module=`): aiosqlite's,
     but connecting with `connect` above."""
@@ -142,4 +114,4 @@ def dbapi() -> AsyncAdapt_aiosqlite_dbapi:
     return AsyncAdapt_aiosqlite_dbapi(module, sqlite3)
 
 
-__all__ = ["Connection", "Cursor", "connect", "dbapi", "in_write_transaction"]
+__all__ = ["Connection", "Cursor", "connect", "dbapi"]

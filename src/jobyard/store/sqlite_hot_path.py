@@ -16,7 +16,6 @@ one.
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from functools import partial
@@ -31,7 +30,6 @@ from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
 from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
-from jobyard.store.sqlite_driver import in_write_transaction
 from jobyard.store.sqlite_rows import (
     EXECUTION_COLUMNS,
     dashed_id,
@@ -40,6 +38,7 @@ from jobyard.store.sqlite_rows import (
     hex_id,
     json_text,
 )
+from jobyard.store.sqlite_writes import SqliteWrites
 
 _END_ROW = (
     "job_id, execution_number, expected_version, worker_id, holder, status, status_details, "
@@ -110,9 +109,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 
-class SqliteHotPath(BulkUpdates):
-    _write_lock: asyncio.Lock
-
+class SqliteHotPath(SqliteWrites, BulkUpdates):
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:
@@ -121,8 +118,7 @@ class SqliteHotPath(BulkUpdates):
         batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
         texts = [lines_text(u.logs) if u.logs else None for u in batch]  # before the lock
         work = partial(_end_batch, hex_id(tenant_id), batch, texts)
-        async with self._write_lock, self.engine.connect() as conn:
-            done = await in_write_transaction(conn, work)
+        done = await self._write_trip(work)
         missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
         if missed:  # why not: as the rows are now
             async with self._read() as conn:

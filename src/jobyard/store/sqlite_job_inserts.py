@@ -3,7 +3,8 @@
 The general path (`job_queries.py`) looks up the batch's idempotency keys first and builds its
 inserts with SQLAlchemy on every call (SQLite's clock is a value bound into them), about 3 ms
 of the write lock for one job; the SDK sends a key with every create. Here a batch is the jobs'
-rows and their first executions' rows, each inserted by `executemany` as the driver takes them,
+rows and their first executions' rows, each inserted by `executemany`, in one trip to the
+database's thread (`sqlite_writes.py`),
 with the values the database would choose (the time, the status) chosen here, as the general
 path has them chosen: nothing needs reading back. The unique index on idempotency keys is the
 check: a key seen before (a replay, or a reuse for something else) fails the insert, and the
@@ -12,10 +13,10 @@ general path then tells which, in a transaction of its own.
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
-
-from sqlalchemy.exc import IntegrityError
 
 from jobyard.domain.entities import Job, NewJob
 from jobyard.domain.ids import is_id, new_id
@@ -24,6 +25,7 @@ from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.sqlite_rows import epoch_time, hex_id, json_text
+from jobyard.store.sqlite_writes import SqliteWrites
 
 JOBS_INSERT = """
 INSERT INTO jobs (id, tenant_id, type, queue, priority, status, params, document, labels,
@@ -40,7 +42,15 @@ VALUES (?, 1, ?, 'queued', 1, ?, ?, ?, ?, '{}', ?, ?, ?)
 """
 
 
-class SqliteJobInserts(JobQueries):
+def _insert(
+    job_rows: list[tuple[Any, ...]], execution_rows: list[tuple[Any, ...]], db: sqlite3.Connection
+) -> None:
+    """On the database's thread, in the write transaction."""
+    db.executemany(JOBS_INSERT, job_rows)
+    db.executemany(EXECUTIONS_INSERT, execution_rows)
+
+
+class SqliteJobInserts(SqliteWrites, JobQueries):
     async def job_insert_many(
         self, tenant_id: str, owner: str | None, jobs_in: list[tuple[NewJob, str | None]]
     ) -> list[tuple[Job, bool]]:
@@ -108,10 +118,8 @@ class SqliteJobInserts(JobQueries):
                 )
             )
         try:
-            async with self._write() as conn:
-                await conn.exec_driver_sql(JOBS_INSERT, job_rows)
-                await conn.exec_driver_sql(EXECUTIONS_INSERT, execution_rows)
-        except IntegrityError:
+            await self._write_trip(partial(_insert, job_rows, execution_rows))
+        except sqlite3.IntegrityError:  # a key seen before: the general path tells which
             return await super().job_insert_many(tenant_id, owner, jobs_in)
         return [(job, True) for job in made]
 
