@@ -32,7 +32,6 @@ from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
 from jobyard.store.sqlite_rows import (
     EXECUTION_COLUMNS,
-    dashed_id,
     epoch_time,
     execution_of,
     hex_id,
@@ -75,11 +74,15 @@ WHERE executions.job_id = u.job_id AND executions.execution_number = u.execution
 RETURNING {EXECUTION_COLUMNS},
   (SELECT j.kill_requested_at FROM jobs AS j WHERE j.id = executions.job_id)
 """  # noqa: S608 -- of this module's own names; every value is a parameter
-# For a batch that reports steps: each job's steps as they are, to merge the reports onto (the
-# write lock is ours until the batch ends, so they stay so until the jobs are written).
-EXECUTIONS_END_STEPS = (
+# For a batch that follows its jobs (steps, lines): each job's log seq and steps as they are,
+# to number the lines from and merge the reports onto (the write lock is ours until the batch
+# ends, so they stay so until the jobs are written).
+EXECUTIONS_END_FOLLOWED = (
     EXECUTIONS_END.rstrip()  # noqa: S608 -- of this module's own text
-    + ",\n  (SELECT j.steps FROM jobs AS j WHERE j.id = executions.job_id)\n"
+    + """,
+  (SELECT j.log_seq FROM jobs AS j WHERE j.id = executions.job_id),
+  (SELECT j.steps FROM jobs AS j WHERE j.id = executions.job_id)
+"""
 )
 
 
@@ -87,20 +90,25 @@ def _if_latest(column: str, value: str) -> str:
     return if_latest("jobs", column, value)
 
 
-# ?1 the rows, ?2 the tenant, ?3 the time.
+_JOB_PARAMS = ", ".join(f"?{i} AS {name}" for i, name in enumerate(_JOB_ROW.split(", "), 1))
+_TENANT, _TIME = f"?{len(_JOB_ROW.split(', ')) + 1}", f"?{len(_JOB_ROW.split(', ')) + 2}"
+
+# One job's row (`_JOB_ROW`), then the tenant and the time, by `executemany`: plain parameters,
+# where a JSON array of the rows was parsed again for each of its columns (SQLite 3.40 keeps no
+# parsed JSON), the whole row each time: steps and progress made a followed row four times as
+# long. Nothing to answer: the log seqs were read with the executions.
 JOBS_END = f"""
 UPDATE jobs SET log_seq = jobs.log_seq + d.n_lines,
   {_if_latest("status", "d.job_status")},
-  {_if_latest("completed_at", "?3")},
-  {_if_latest("updated_at", "?3")},
+  {_if_latest("completed_at", _TIME)},
+  {_if_latest("updated_at", _TIME)},
   {_if_latest("result", "coalesce(d.result, jobs.result)")},
   {_if_latest("error", "coalesce(d.error, jobs.error)")},
   {_if_latest("steps", "coalesce(d.steps, jobs.steps)")},
   {_if_latest("progress", "coalesce(d.progress, jobs.progress)")},
   {", ".join(_if_latest(c, f"jobs.{c} + d.add_{c}") for c in COUNTERS)}
-FROM {_rows(_JOB_ROW)} AS d
-WHERE jobs.id = d.job_id AND +jobs.tenant_id = ?2
-RETURNING id, log_seq
+FROM (SELECT {_JOB_PARAMS}) AS d
+WHERE jobs.id = d.job_id AND +jobs.tenant_id = {_TENANT}
 """  # noqa: S608 -- of this module's own names; every value is a parameter
 
 CHUNKS_INSERT = """
@@ -150,16 +158,19 @@ def _end_batch(
         )
         for u in batch
     ]
-    stepped = any(u.steps is not None for u in batch)
-    sql = EXECUTIONS_END_STEPS if stepped else EXECUTIONS_END
+    followed = any(u.steps is not None or u.logs for u in batch)
+    sql = EXECUTIONS_END_FOLLOWED if followed else EXECUTIONS_END
     ended = db.execute(sql, (orjson.dumps(rows).decode(), tenant, at)).fetchall()
     applied: dict[Key, tuple[Execution, bool, int]] = {}
+    log_seq: dict[str, int] = {}
     steps: dict[str, list[Any]] = {}
     for r in ended:
         ex = execution_of(r)
         applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
-        if stepped and r[23]:
-            steps[ex.job_id] = orjson.loads(r[23])
+        if followed:
+            log_seq[ex.job_id] = r[23]
+            if r[24]:
+                steps[ex.job_id] = orjson.loads(r[24])
     ends = [
         (u, text)
         for u, text in zip(batch, texts, strict=True)
@@ -184,15 +195,16 @@ def _end_batch(
                 json_text(u.progress),
                 len(u.logs or ()),
                 *(added.get(name, 0) for name in COUNTERS),
+                tenant,
+                at,
             )
         )
-    taken = db.execute(JOBS_END, (orjson.dumps(job_rows).decode(), tenant, at)).fetchall()
-    last_seq = {dashed_id(r[0]): r[1] for r in taken}
+    db.executemany(JOBS_END, job_rows)
     chunks = []
     for u, text in ends:
         if u.logs and text is not None:
-            last = last_seq[u.job_id]
-            first = last - len(u.logs) + 1
+            first = log_seq[u.job_id] + 1
+            last = first + len(u.logs) - 1
             chunks.append((hex_id(u.job_id), first, last, tenant, u.execution_number, at, text))
     if chunks:
         db.executemany(CHUNKS_INSERT, chunks)
