@@ -4,14 +4,14 @@ SQLite has one writer, so the time a batch holds the write lock is the server's 
 general path (`bulk_updates.py`) builds its statements with SQLAlchemy for every batch, in seven
 of them for ends that carry steps and lines, and reads every row back through the column types;
 for a batch of followed jobs that was three times the write of plain ones. Here a batch of ends
-(`end_batches.end_kind`) is three statements of fixed text, run as the driver takes them: the
-executions ended (the same fencing as `_update_one`; they answer the current steps of the jobs
-that report some, to merge the reports onto), their jobs ended with their steps,
-progress, counters and a block of log seqs, and each update's lines inserted as one chunk
-(`store/log_chunks.py`) by `executemany`. Each
-statement's rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON
-values their text. The conformance suite runs the same tests through this path and the general
-one.
+(`end_batches.end_kind`) is three statements of fixed text, run with their transaction in one
+trip to the database's thread (`sqlite_writes.py`): the executions ended (the same fencing as
+`_update_one`; for a followed batch they answer their jobs' log seqs and current steps, to
+number the lines from and merge the reports onto), their jobs ended with their steps, progress,
+counters and a block of log seqs (one row of plain parameters each, by `executemany`), and each
+update's lines inserted as one chunk (`store/log_chunks.py`, by `executemany`). The executions'
+rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON values their
+text. The conformance suite runs the same tests through this path and the general one.
 """
 
 from __future__ import annotations
@@ -90,8 +90,9 @@ def _if_latest(column: str, value: str) -> str:
     return if_latest("jobs", column, value)
 
 
-_JOB_PARAMS = ", ".join(f"?{i} AS {name}" for i, name in enumerate(_JOB_ROW.split(", "), 1))
-_TENANT, _TIME = f"?{len(_JOB_ROW.split(', ')) + 1}", f"?{len(_JOB_ROW.split(', ')) + 2}"
+_JOB_NAMES = _JOB_ROW.split(", ")
+_JOB_PARAMS = ", ".join(f"?{i} AS {name}" for i, name in enumerate(_JOB_NAMES, 1))
+_TENANT, _TIME = f"?{len(_JOB_NAMES) + 1}", f"?{len(_JOB_NAMES) + 2}"
 
 # One job's row (`_JOB_ROW`), then the tenant and the time, by `executemany`: plain parameters,
 # where a JSON array of the rows was parsed again for each of its columns (SQLite 3.40 keeps no

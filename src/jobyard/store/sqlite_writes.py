@@ -34,11 +34,9 @@ def _in_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection],
 
 
 async def in_write_transaction(conn: AsyncConnection, work: Callable[[sqlite3.Connection], T]) -> T:
-    """`work(db)` in a write transaction of its own (`BEGIN IMMEDIATE` ... `COMMIT`), run whole
-    on the database's thread: one trip, where a transaction of several statements made a trip
-    for each, and the event loop's other work between them held the one write lock too (on a
-    busy server, a third of the time it was held). `conn` has no transaction of its own open;
-    the caller holds the store's write lock."""
+    """`work(db)` in a write transaction of its own (`BEGIN IMMEDIATE` ... `COMMIT`), in one
+    trip to the database's thread. `conn` has no transaction of its own open; the caller holds
+    the store's write lock."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     if not isinstance(driver, Connection):
