@@ -22,6 +22,7 @@ from jobyard.domain.entities import ExecutionUpdate, NewLogEntry, WorkerIdentity
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import open_store, sqlite_writes
 from jobyard.store.sql_store import SqlStoreBase
+from jobyard.store.sqlite import SqliteStore
 from tests.store.builders import add_jobs, claim
 
 ES = ExecutionStatus
@@ -42,6 +43,9 @@ class _Recording:
         self.note(sql)
         return self.db.executemany(sql, *args)
 
+    def getlimit(self, category: int) -> int:
+        return self.db.getlimit(category)
+
 
 @contextmanager
 def statements(store: SqlStoreBase) -> Iterator[list[str]]:
@@ -60,12 +64,17 @@ def statements(store: SqlStoreBase) -> Iterator[list[str]]:
     def recorded(db: sqlite3.Connection, work: Callable[[Any], Any]) -> Any:
         return original(_Recording(db, note), work)  # type: ignore[arg-type]
 
-    event.listen(store.engine.sync_engine, "before_cursor_execute", noted)
+    engines = [store.engine.sync_engine]
+    if isinstance(store, SqliteStore):  # its writes through SQLAlchemy: on the writing engine
+        engines.append(store.write_engine.sync_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", noted)
     try:
         with patch.object(sqlite_writes, "_in_transaction", recorded):
             yield seen
     finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", noted)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", noted)
 
 
 def followed_end(job_id: str) -> ExecutionUpdate:

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from jobyard.store import sqlite_driver
 from jobyard.store.basiq_user_queries import BasiqUserQueries
@@ -79,6 +79,17 @@ class SqliteStore(
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = self._engine(url)
+        # The one connection that writes: writes queue for it anyway, and a connection whose
+        # file another connection has written must drop its whole page cache at its next
+        # transaction (WAL), which a pool of writers took turns to do, reading every page back.
+        self.write_engine = self._engine(url, pool_size=1, max_overflow=0)
+
+        super().__init__(engine, url)
+        self._write_lock = asyncio.Lock()
+
+    @staticmethod
+    def _engine(url: str, **pool: int) -> AsyncEngine:
         engine = create_async_engine(
             url.replace("sqlite://", "sqlite+aiosqlite://", 1),
             json_serializer=_json_dumps,
@@ -87,6 +98,7 @@ class SqliteStore(
             # Connection.close rolls back what it began; the pool's own rollback on every
             # return would be one more trip to the database's thread, for nothing.
             pool_reset_on_return=None,
+            **pool,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -103,18 +115,21 @@ class SqliteStore(
         def _on_begin(conn: Any) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
-        super().__init__(engine, url)
-        self._write_lock = asyncio.Lock()
+        return engine
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self.engine.connect() as conn:
+        async with self._write_lock, self.write_engine.connect() as conn:
             conn.sync_connection.info["write"] = True  # type: ignore[union-attr]
             try:
                 async with conn.begin():
                     yield conn
             finally:
                 conn.sync_connection.info.pop("write", None)  # type: ignore[union-attr]
+
+    async def close(self) -> None:
+        await self.write_engine.dispose()
+        await super().close()
 
     async def upgrade(self) -> None:
         """Migrate under the write lock and `BEGIN IMMEDIATE`: one migrator at a time, in this

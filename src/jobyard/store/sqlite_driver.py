@@ -12,16 +12,19 @@ cursor from what that trip brought back. Everything else is aiosqlite's.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import types
 from collections import deque
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 
 _Outcome = tuple[Any, list[Any], int, int | None]
+T = TypeVar("T")
 
 
 def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any) -> _Outcome:
@@ -90,6 +93,15 @@ class Connection(aiosqlite.Connection):
     def cursor(self) -> Cursor:  # type: ignore[override]
         """A cursor that costs no trip until its statement runs."""
         return Cursor(self)
+
+    def submit(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """`fn(connection)` queued on the connection's thread now, behind every call queued
+        before it (aiosqlite's `_execute` queues only once awaited); its answer to await."""
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        answer: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((answer, partial(fn, self._connection)))
+        return answer
 
 
 def connect(database: str, *, iter_chunk_size: int = 64, **kwargs: Any) -> Connection:

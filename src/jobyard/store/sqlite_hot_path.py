@@ -8,22 +8,25 @@ for a batch of followed jobs that was three times the write of plain ones. Here 
 trip to the database's thread (`sqlite_writes.py`): the executions ended (the same fencing as
 `_update_one`; for a followed batch they answer their jobs' log seqs and current steps, to
 number the lines from and merge the reports onto), their jobs ended with their steps, progress,
-counters and a block of log seqs (one row of plain parameters each, by `executemany`), and each
-update's lines inserted as one chunk (`store/log_chunks.py`, by `executemany`). The executions'
-rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON values their
-text. The conformance suite runs the same tests through this path and the general one.
+counters and a block of log seqs, and each update's lines inserted as one chunk
+(`store/log_chunks.py`), the last two as statements of many rows (`sqlite_values.py`). The
+executions' rows travel as one JSON array (`json_each`); ids are the hex SQLite keeps, JSON
+values their text. Whatever does not depend on the rows (the parameters, the chunks' text, the
+steps merged onto none) is made before the write lock is taken, and the outcomes after it is
+given back (`_EndBatch`). The conformance suite runs the same tests through this path and the
+general one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache
 from typing import Any
 
 import orjson
 
-from jobyard.domain.entities import COUNTERS, Execution, ExecutionUpdate, UpdateOutcome
+from jobyard.domain.entities import COUNTERS, ExecutionUpdate, UpdateOutcome
 from jobyard.domain.ids import is_id
 from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import merge_steps
@@ -32,11 +35,11 @@ from jobyard.store.end_batches import end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
 from jobyard.store.sqlite_rows import (
     EXECUTION_COLUMNS,
-    epoch_time,
     execution_of,
     hex_id,
     json_text,
 )
+from jobyard.store.sqlite_values import pieces, relation
 from jobyard.store.sqlite_writes import SqliteWrites
 
 _END_ROW = (
@@ -90,32 +93,37 @@ def _if_latest(column: str, value: str) -> str:
     return if_latest("jobs", column, value)
 
 
-_JOB_NAMES = _JOB_ROW.split(", ")
-_JOB_PARAMS = ", ".join(f"?{i} AS {name}" for i, name in enumerate(_JOB_NAMES, 1))
-_TENANT, _TIME = f"?{len(_JOB_NAMES) + 1}", f"?{len(_JOB_NAMES) + 2}"
+_JOB_NAMES = tuple(_JOB_ROW.split(", "))
+_CHUNK_NAMES = ("job_id", "first_seq", "last_seq", "tenant_id", "execution_number", "ts", "lines")
 
-# One job's row (`_JOB_ROW`), then the tenant and the time, by `executemany`: plain parameters,
-# where a JSON array of the rows was parsed again for each of its columns (SQLite 3.40 keeps no
-# parsed JSON), the whole row each time: steps and progress made a followed row four times as
-# long. Nothing to answer: the log seqs were read with the executions.
-JOBS_END = f"""
+
+@cache
+def jobs_end(rows: int) -> str:
+    """The jobs of `rows` ended executions (`_JOB_ROW` each, from ?3), of the tenant ?1, at the
+    time ?2. Nothing to answer: the log seqs were read with the executions."""
+    return f"""
 UPDATE jobs SET log_seq = jobs.log_seq + d.n_lines,
   {_if_latest("status", "d.job_status")},
-  {_if_latest("completed_at", _TIME)},
-  {_if_latest("updated_at", _TIME)},
+  {_if_latest("completed_at", "?2")},
+  {_if_latest("updated_at", "?2")},
   {_if_latest("result", "coalesce(d.result, jobs.result)")},
   {_if_latest("error", "coalesce(d.error, jobs.error)")},
   {_if_latest("steps", "coalesce(d.steps, jobs.steps)")},
   {_if_latest("progress", "coalesce(d.progress, jobs.progress)")},
   {", ".join(_if_latest(c, f"jobs.{c} + d.add_{c}") for c in COUNTERS)}
-FROM (SELECT {_JOB_PARAMS}) AS d
-WHERE jobs.id = d.job_id AND +jobs.tenant_id = {_TENANT}
+FROM {relation(_JOB_NAMES, rows, 3)} AS d
+WHERE jobs.id = d.job_id AND +jobs.tenant_id = ?1
 """  # noqa: S608 -- of this module's own names; every value is a parameter
 
-CHUNKS_INSERT = """
-INSERT INTO log_chunks (job_id, first_seq, last_seq, tenant_id, execution_number, ts, lines)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-"""
+
+@cache
+def chunks_insert(rows: int) -> str:
+    """`rows` log chunks (`_CHUNK_NAMES` each); the empty rows that pad them are left out."""
+    names = ", ".join(_CHUNK_NAMES)
+    return f"""
+INSERT INTO log_chunks ({names})
+SELECT {names} FROM {relation(_CHUNK_NAMES, rows, 1)} WHERE job_id IS NOT NULL
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
 
 
 class SqliteHotPath(SqliteWrites, BulkUpdates):
@@ -124,10 +132,16 @@ class SqliteHotPath(SqliteWrites, BulkUpdates):
     ) -> list[UpdateOutcome]:
         if end_kind(updates) is None or not all(is_id(u.job_id) for u in updates):
             return await super().execution_update_many(tenant_id, updates)
-        batch = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
-        texts = [lines_text(u.logs) if u.logs else None for u in batch]  # before the lock
-        work = partial(_end_batch, hex_id(tenant_id), batch, texts)
-        done = await self._write_trip(work)
+        in_order = sorted(updates, key=lambda u: (u.job_id, u.execution_number))
+        batch = _EndBatch(hex_id(tenant_id), in_order)  # made before the lock
+        ended = await self._write_trip(batch.write)
+        done: dict[Key, UpdateOutcome] = {}
+        for r in ended:  # read after the lock is given back
+            ex = execution_of(r)
+            lines = r[21] if (r[1], r[2]) in batch.texts else None
+            done[(ex.job_id, ex.execution_number)] = UpdateOutcome(
+                ex, True, r[22] is not None, log_lines=lines
+            )
         missed = [u for u in updates if (u.job_id, u.execution_number) not in done]
         if missed:  # why not: as the rows are now
             async with self._read() as conn:
@@ -136,86 +150,82 @@ class SqliteHotPath(SqliteWrites, BulkUpdates):
         return [done[(u.job_id, u.execution_number)] for u in updates]
 
 
-def _end_batch(
-    tenant: str, batch: list[ExecutionUpdate], texts: list[str | None], db: sqlite3.Connection
-) -> dict[Key, UpdateOutcome]:
-    """On the database's thread, in the write transaction: end the executions the batch may
-    end, then their jobs, then insert their lines (`texts`, each update's chunk); answers the
-    outcome of each update that applied."""
-    at = datetime.now(UTC).timestamp()
-    now = epoch_time(at)  # as the rows keep it, to stamp the steps with
-    assert now is not None
-    rows = [
-        (
-            hex_id(u.job_id),
-            u.execution_number,
-            u.expected_version,
-            u.worker_id,
-            u.holder,
-            u.status.value if u.status else None,
-            json_text(u.status_details),
-            u.exit_code,
-            len(u.logs or ()),
+class _EndBatch:
+    """A batch of ends as the statements take it, all that does not depend on the rows made
+    before the write lock is taken: the write (`write`, on the database's thread) only runs the
+    statements and merges steps onto a job that had some already."""
+
+    def __init__(self, tenant: str, updates: list[ExecutionUpdate]) -> None:
+        self.tenant = tenant
+        self.followed = any(u.steps is not None or u.logs for u in updates)
+        self.ends = json_text(
+            [
+                (
+                    hex_id(u.job_id),
+                    u.execution_number,
+                    u.expected_version,
+                    u.worker_id,
+                    u.holder,
+                    u.status.value if u.status else None,
+                    json_text(u.status_details),
+                    u.exit_code,
+                    len(u.logs or ()),
+                )
+                for u in updates
+            ]
         )
-        for u in batch
-    ]
-    followed = any(u.steps is not None or u.logs for u in batch)
-    sql = EXECUTIONS_END_FOLLOWED if followed else EXECUTIONS_END
-    ended = db.execute(sql, (orjson.dumps(rows).decode(), tenant, at)).fetchall()
-    applied: dict[Key, tuple[Execution, bool, int]] = {}
-    log_seq: dict[str, int] = {}
-    steps: dict[str, list[Any]] = {}
-    for r in ended:
-        ex = execution_of(r)
-        applied[(ex.job_id, ex.execution_number)] = (ex, r[22] is not None, r[21])
-        if followed:
-            log_seq[ex.job_id] = r[23]
-            if r[24]:
-                steps[ex.job_id] = orjson.loads(r[24])
-    ends = [
-        (u, text)
-        for u, text in zip(batch, texts, strict=True)
-        if (u.job_id, u.execution_number) in applied
-    ]
-    if not ends:
-        return {}
-    job_rows = []
-    for u, _ in ends:
-        merged = None
-        if u.steps is not None:
-            merged = merge_steps(steps.get(u.job_id, []), u.steps, now)
-        added = u.counters or {}
-        job_rows.append(
-            (
-                hex_id(u.job_id),
+        stamp = datetime.now(UTC)
+        # Each job's row but the tenant and the time, its steps merged onto none (a job with
+        # no steps declared, the common case; `write` merges again onto those it finds).
+        self.jobs: dict[Key, tuple[Any, ...]] = {}  # by hex id and number, as the rows come
+        self.steps: dict[Key, list[dict[str, Any]]] = {}
+        self.texts: dict[Key, tuple[int, str]] = {}  # the lines: how many, and their chunk
+        for u in updates:
+            h = hex_id(u.job_id)
+            added = u.counters or {}
+            if u.steps is not None:
+                self.steps[(h, u.execution_number)] = u.steps
+            self.jobs[(h, u.execution_number)] = (
+                h,
                 u.execution_number,
                 job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
                 json_text(u.result),
                 json_text(u.error),
-                json_text(merged),
+                None if u.steps is None else json_text(merge_steps([], u.steps, stamp)),
                 json_text(u.progress),
                 len(u.logs or ()),
                 *(added.get(name, 0) for name in COUNTERS),
-                tenant,
-                at,
             )
-        )
-    db.executemany(JOBS_END, job_rows)
-    chunks = []
-    for u, text in ends:
-        if u.logs and text is not None:
-            first = log_seq[u.job_id] + 1
-            last = first + len(u.logs) - 1
-            chunks.append((hex_id(u.job_id), first, last, tenant, u.execution_number, at, text))
-    if chunks:
-        db.executemany(CHUNKS_INSERT, chunks)
-    done: dict[Key, UpdateOutcome] = {}
-    for u, _ in ends:
-        ex, kill, total = applied[(u.job_id, u.execution_number)]
-        done[(u.job_id, u.execution_number)] = UpdateOutcome(
-            ex, True, kill, log_lines=total if u.logs else None
-        )
-    return done
+            if u.logs:
+                self.texts[(h, u.execution_number)] = (len(u.logs), lines_text(u.logs))
+
+    def write(self, db: sqlite3.Connection) -> list[Any]:
+        """On the database's thread, in the write transaction: end the executions the batch
+        may end, then their jobs, then insert their lines; answers the executions ended."""
+        at = datetime.now(UTC).timestamp()
+        sql = EXECUTIONS_END_FOLLOWED if self.followed else EXECUTIONS_END
+        ended = db.execute(sql, (self.ends, self.tenant, at)).fetchall()
+        jobs, chunks = [], []
+        for r in ended:
+            key = (r[1], r[2])
+            row = self.jobs[key]
+            if self.followed:
+                reports = self.steps.get(key)
+                if reports is not None and r[24] and r[24] != "[]":
+                    now = datetime.fromtimestamp(at, UTC)
+                    merged = merge_steps(orjson.loads(r[24]), reports, now)
+                    row = (*row[:5], json_text(merged), *row[6:])
+                written = self.texts.get(key)
+                if written is not None:
+                    count, text = written
+                    first = r[23] + 1
+                    chunks.append((r[1], first, first + count - 1, self.tenant, r[2], at, text))
+            jobs.append(row)
+        for size, params in pieces(db, jobs, 2):
+            db.execute(jobs_end(size), (self.tenant, at, *params))
+        for size, params in pieces(db, chunks, 0):
+            db.execute(chunks_insert(size), params)
+        return ended
 
 
 __all__ = ["SqliteHotPath"]

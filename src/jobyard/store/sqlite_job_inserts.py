@@ -3,10 +3,10 @@
 The general path (`job_queries.py`) looks up the batch's idempotency keys first and builds its
 inserts with SQLAlchemy on every call (SQLite's clock is a value bound into them), about 3 ms
 of the write lock for one job; the SDK sends a key with every create. Here a batch is the jobs'
-rows and their first executions' rows, each inserted by `executemany`, in one trip to the
-database's thread (`sqlite_writes.py`),
-with the values the database would choose (the time, the status) chosen here, as the general
-path has them chosen: nothing needs reading back. The unique index on idempotency keys is the
+rows and their first executions' rows, each inserted by a statement of many rows
+(`sqlite_values.py`), in one trip to the database's thread (`sqlite_writes.py`), with the
+values the database would choose (the time, the status) chosen here, as the general path has
+them chosen: nothing needs reading back. The unique index on idempotency keys is the
 check: a key seen before (a replay, or a reuse for something else) fails the insert, and the
 general path then tells which, in a transaction of its own.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 from jobyard.domain.entities import Job, NewJob
@@ -25,29 +25,49 @@ from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.sqlite_rows import epoch_time, hex_id, json_text
+from jobyard.store.sqlite_values import pieces, relation
 from jobyard.store.sqlite_writes import SqliteWrites
 
-JOBS_INSERT = """
-INSERT INTO jobs (id, tenant_id, type, queue, priority, status, params, document, labels,
-  parent_id, owner, collaborators, created_at, updated_at, scheduled_at, max_attempts,
-  backoff_base_s, backoff_max_s, timeout_s, lease_s, idempotency_key, request_hash, targets,
-  steps, attempts)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-"""
+_JOB_ROW = (
+    "id, tenant_id, type, queue, priority, status, params, document, labels, parent_id, owner, "
+    "collaborators, created_at, updated_at, scheduled_at, max_attempts, backoff_base_s, "
+    "backoff_max_s, timeout_s, lease_s, idempotency_key, request_hash, targets, steps"
+)
+_EXECUTION_ROW = (
+    "job_id, tenant_id, queue, type, priority, target, queued_at, available_at, last_updated_at"
+)
+_JOB_COLUMNS = tuple(_JOB_ROW.split(", "))
+_EXECUTION_COLUMNS = tuple(_EXECUTION_ROW.split(", "))
 
-EXECUTIONS_INSERT = """
-INSERT INTO executions (job_id, execution_number, tenant_id, status, version, queue, type,
-  priority, target, status_details, queued_at, available_at, last_updated_at)
-VALUES (?, 1, ?, 'queued', 1, ?, ?, ?, ?, '{}', ?, ?, ?)
-"""
+
+@cache
+def jobs_insert(rows: int) -> str:
+    """`rows` jobs (`_JOB_COLUMNS` each), in their first attempt; the empty rows that pad them
+    (`sqlite_values.py`) are left out."""
+    return f"""
+INSERT INTO jobs ({_JOB_ROW}, attempts)
+SELECT {_JOB_ROW}, 1 FROM {relation(_JOB_COLUMNS, rows, 1)} WHERE id IS NOT NULL
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
+
+
+@cache
+def executions_insert(rows: int) -> str:
+    """The first executions of `rows` jobs (`_EXECUTION_COLUMNS` each), queued."""
+    return f"""
+INSERT INTO executions ({_EXECUTION_ROW}, execution_number, status, version, status_details)
+SELECT {_EXECUTION_ROW}, 1, 'queued', 1, '{{}}'
+FROM {relation(_EXECUTION_COLUMNS, rows, 1)} WHERE job_id IS NOT NULL
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
 
 
 def _insert(
     job_rows: list[tuple[Any, ...]], execution_rows: list[tuple[Any, ...]], db: sqlite3.Connection
 ) -> None:
     """On the database's thread, in the write transaction."""
-    db.executemany(JOBS_INSERT, job_rows)
-    db.executemany(EXECUTIONS_INSERT, execution_rows)
+    for size, params in pieces(db, job_rows, 0):
+        db.execute(jobs_insert(size), params)
+    for size, params in pieces(db, execution_rows, 0):
+        db.execute(executions_insert(size), params)
 
 
 class SqliteJobInserts(SqliteWrites, JobQueries):
