@@ -180,18 +180,24 @@ class _EndBatch:
         self.jobs: dict[Key, tuple[Any, ...]] = {}  # by hex id and number, as the rows come
         self.steps: dict[Key, list[dict[str, Any]]] = {}
         self.texts: dict[Key, tuple[int, str]] = {}  # the lines: how many, and their chunk
+        fresh: dict[bytes, str] = {}  # the steps merged onto none, by the reports' JSON
         for u in updates:
             h = hex_id(u.job_id)
             added = u.counters or {}
+            merged = None
             if u.steps is not None:
                 self.steps[(h, u.execution_number)] = u.steps
+                reports = orjson.dumps(u.steps)  # alike for most jobs of a batch: merged once
+                merged = fresh.get(reports)
+                if merged is None:
+                    merged = fresh[reports] = orjson.dumps(merge_steps([], u.steps, stamp)).decode()
             self.jobs[(h, u.execution_number)] = (
                 h,
                 u.execution_number,
                 job_status_for(u.status or ExecutionStatus.SUCCEEDED).value,
                 json_text(u.result),
                 json_text(u.error),
-                None if u.steps is None else json_text(merge_steps([], u.steps, stamp)),
+                merged,
                 json_text(u.progress),
                 len(u.logs or ()),
                 *(added.get(name, 0) for name in COUNTERS),

@@ -137,7 +137,10 @@ class JobOutput:
             line, size = data, len(data)  # most lines: already as the server keeps them
         else:
             line, size = clean_line(data)
-        entry = {"source": source, "data": line, "ts": datetime.now(UTC)}  # text when sent
+        # Sent as the server reads it: the source only when not stdout, the time as text.
+        entry: dict[str, Any] = {"data": line, "ts": datetime.now(UTC)}
+        if source != "stdout":
+            entry["source"] = source
         with self._lock:
             self.logs.append(entry)
             self._log_sizes.append(size + ENTRY_BYTES)
