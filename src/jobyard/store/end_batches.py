@@ -6,10 +6,14 @@ Both backends write such a batch in a few hand-written statements (`postgres_hot
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
 
 from jobyard.domain.entities import ExecutionUpdate
 from jobyard.domain.states import ExecutionStatus
+from jobyard.domain.steps import merge_steps
 from jobyard.store.log_chunks import MAX_CHUNK_LINES
 
 ES = ExecutionStatus
@@ -50,4 +54,20 @@ def if_latest(jobs: str, column: str, value: str) -> str:
     return f"{column} = CASE WHEN {latest} THEN {value} ELSE {jobs}.{column} END"
 
 
-__all__ = ["PLAIN_FINAL", "end_kind", "if_latest"]
+class FreshSteps:
+    """The steps of jobs that declared none, after their reports, as JSON text: merged once
+    for alike reports (a batch's jobs of one type mostly report alike), all stamped `stamp`."""
+
+    def __init__(self, stamp: datetime) -> None:
+        self.stamp = stamp
+        self._made: dict[bytes, str] = {}
+
+    def text(self, reports: list[dict[str, Any]]) -> str:
+        key = orjson.dumps(reports)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = orjson.dumps(merge_steps([], reports, self.stamp)).decode()
+        return made
+
+
+__all__ = ["PLAIN_FINAL", "FreshSteps", "end_kind", "if_latest"]

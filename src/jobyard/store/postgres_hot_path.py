@@ -37,7 +37,7 @@ from jobyard.domain.steps import merge_steps, new_step
 from jobyard.store import postgres_statements as statements
 from jobyard.store import rows
 from jobyard.store.bulk_updates import BulkUpdates, Key
-from jobyard.store.end_batches import end_kind
+from jobyard.store.end_batches import FreshSteps, end_kind
 from jobyard.store.log_chunks import lines_text
 
 ES = ExecutionStatus
@@ -311,11 +311,14 @@ def _followed_columns(
     `steps`, stamped `now`), progress, counter increments, the number of lines and the lines
     (as a chunk keeps them)."""
     stamp = now or datetime.now(UTC)
+    fresh = FreshSteps(stamp)
     follows = _columns(
         (
-            _json(
-                None if u.steps is None else merge_steps(steps.get(u.job_id, []), u.steps, stamp)
-            ),
+            None
+            if u.steps is None
+            else _json(merge_steps(steps[u.job_id], u.steps, stamp))
+            if steps.get(u.job_id)
+            else fresh.text(u.steps),
             _json(u.progress),
             *((u.counters or {}).get(name, 0) for name in COUNTERS),
             len(u.logs or ()),

@@ -31,7 +31,7 @@ from jobyard.domain.ids import is_id
 from jobyard.domain.states import ExecutionStatus, job_status_for
 from jobyard.domain.steps import merge_steps
 from jobyard.store.bulk_updates import BulkUpdates, Key
-from jobyard.store.end_batches import end_kind, if_latest
+from jobyard.store.end_batches import FreshSteps, end_kind, if_latest
 from jobyard.store.log_chunks import lines_text
 from jobyard.store.sqlite_rows import (
     EXECUTION_COLUMNS,
@@ -180,17 +180,14 @@ class _EndBatch:
         self.jobs: dict[Key, tuple[Any, ...]] = {}  # by hex id and number, as the rows come
         self.steps: dict[Key, list[dict[str, Any]]] = {}
         self.texts: dict[Key, tuple[int, str]] = {}  # the lines: how many, and their chunk
-        fresh: dict[bytes, str] = {}  # the steps merged onto none, by the reports' JSON
+        fresh = FreshSteps(stamp)
         for u in updates:
             h = hex_id(u.job_id)
             added = u.counters or {}
             merged = None
             if u.steps is not None:
                 self.steps[(h, u.execution_number)] = u.steps
-                reports = orjson.dumps(u.steps)  # alike for most jobs of a batch: merged once
-                merged = fresh.get(reports)
-                if merged is None:
-                    merged = fresh[reports] = orjson.dumps(merge_steps([], u.steps, stamp)).decode()
+                merged = fresh.text(u.steps)
             self.jobs[(h, u.execution_number)] = (
                 h,
                 u.execution_number,
