@@ -6,12 +6,12 @@ import sqlite3
 
 import pytest
 
-from jobyard.store.sqlite_values import MAX_ROWS, pieces, relation, sizes
+from jobyard.store.sqlite_values import MAX_ROWS, padded_size, pieces, relation
 
 
 @pytest.mark.parametrize(("n", "size"), [(1, 1), (2, 2), (3, 4), (5, 8), (200, 256), (256, 256)])
 def test_a_piece_takes_the_power_of_two_at_or_above(n: int, size: int) -> None:
-    assert sizes(n) == size
+    assert padded_size(n) == size
 
 
 def test_a_batch_is_cut_in_pieces_padded_with_empty_rows() -> None:

@@ -94,6 +94,7 @@ def _if_latest(column: str, value: str) -> str:
 
 
 _JOB_NAMES = tuple(_JOB_ROW.split(", "))
+_STEPS = _JOB_NAMES.index("steps")
 _CHUNK_NAMES = ("job_id", "first_seq", "last_seq", "tenant_id", "execution_number", "ts", "lines")
 
 
@@ -217,7 +218,7 @@ class _EndBatch:
                 if reports is not None and r[24] and r[24] != "[]":
                     now = datetime.fromtimestamp(at, UTC)
                     merged = merge_steps(orjson.loads(r[24]), reports, now)
-                    row = (*row[:5], json_text(merged), *row[6:])
+                    row = (*row[:_STEPS], json_text(merged), *row[_STEPS + 1 :])
                 written = self.texts.get(key)
                 if written is not None:
                     count, text = written

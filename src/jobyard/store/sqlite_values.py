@@ -19,7 +19,7 @@ from typing import Any
 MAX_ROWS = 256  # the most rows a statement takes (its parameters within SQLite's limit)
 
 
-def sizes(n: int) -> int:
+def padded_size(n: int) -> int:
     """The rows a statement for `n` rows (1..MAX_ROWS) takes: the power of two at or above."""
     return 1 << max(0, (n - 1).bit_length())
 
@@ -49,10 +49,10 @@ def pieces(
     most = min(MAX_ROWS, 1 << (room.bit_length() - 1))
     for start in range(0, len(rows), most):
         piece = rows[start : start + most]
-        size = sizes(len(piece))
+        size = padded_size(len(piece))
         params = [value for row in piece for value in row]
         params.extend([None] * (width * (size - len(piece))))
         yield size, params
 
 
-__all__ = ["MAX_ROWS", "pieces", "relation", "sizes"]
+__all__ = ["MAX_ROWS", "padded_size", "pieces", "relation"]
