@@ -3,7 +3,9 @@ largest bodies the server reads, and the standard library's reader (Starlette's)
 twice as long on them. What orjson refuses but the standard library reads (NaN, lone surrogates,
 UTF-16) goes to the standard library, and so does any body with 19 digits in a row (orjson
 reads an integer past 64 bits as a float, where it must stay the integer it is, to be refused
-by the field that cannot keep it): every body reads as before, every error is the one it was."""
+by the field that cannot keep it): every body reads as before, every error is the one it was.
+A route may read its body its own way first (`reading`): the worker protocol's batches do
+(`schemas/update_batches.py`)."""
 
 from __future__ import annotations
 
@@ -22,10 +24,21 @@ _DIGITS_AS_ZEROS = bytes.maketrans(b"123456789", b"000000000")
 _LONG_NUMBER = b"0" * 19
 
 
+# A route's own reader of its body: what the body is read as, or None to read it as JSON.
+BodyReader = Callable[[bytes], Any]
+
+
 class OrjsonRequest(Request):
+    reader: BodyReader | None = None
+
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
+            if self.reader is not None:
+                read = self.reader(body)
+                if read is not None:
+                    self._json = read
+                    return read
             try:
                 if _LONG_NUMBER in body.translate(_DIGITS_AS_ZEROS):
                     raise orjson.JSONDecodeError("left to the standard library", "", 0)
@@ -36,10 +49,20 @@ class OrjsonRequest(Request):
 
 
 class JsonRoute(APIRoute):
+    reader: BodyReader | None = None  # a subclass's, for its routes' bodies
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        reader = self.reader
 
         async def route(request: Request) -> Response:
-            return await handle(OrjsonRequest(request.scope, request.receive))
+            ours = OrjsonRequest(request.scope, request.receive)
+            ours.reader = reader
+            return await handle(ours)
 
         return route
+
+
+def reading(reader: BodyReader) -> type[JsonRoute]:
+    """A `JsonRoute` whose routes try `reader` on their bodies first (`route_class_override`)."""
+    return type("ReadingRoute", (JsonRoute,), {"reader": staticmethod(reader)})

@@ -10,6 +10,8 @@ loosely, put right once for every operation (so routes added later are covered t
 - Maps. pydantic writes a dict whose keys have a pattern as `patternProperties`, which leaves
   keys outside the pattern free (of any value); the pattern belongs in `propertyNames`, the rule
   of every key, as validation applies it.
+- Components no path reaches: pydantic also describes what a body's fields are read into (the
+  domain's types, for fields read by a function of their own), which no request carries.
 - `Allow`: the methods a path documents, for 405 answers (`allowed_methods`).
 """
 
@@ -123,6 +125,33 @@ def declare_errors(schema: dict[str, Any]) -> None:
         components.pop(name, None)
 
 
+def drop_unreferenced(schema: dict[str, Any]) -> None:
+    """Remove the component schemas no path reaches: those pydantic wrote for what a body's
+    fields are read into (`list[NewLogEntry]`, say), rather than what they take."""
+    components = schema.get("components", {}).get("schemas", {})
+    reached: set[str] = set()
+    waiting = _refs(schema.get("paths", {}))
+    while waiting:
+        name = waiting.pop()
+        if name not in reached and name in components:
+            reached.add(name)
+            waiting |= _refs(components[name])
+    for name in set(components) - reached:
+        del components[name]
+
+
+def _refs(node: Any) -> set[str]:
+    """The component schemas `node` names."""
+    if isinstance(node, dict):
+        found = {v.rsplit("/", 1)[1] for k, v in node.items() if k == "$ref" and type(v) is str}
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*map(_refs, node))
+    return set()
+
+
 def allowed_methods(schema: dict[str, Any], path: str) -> list[str]:
     """The methods `schema` documents for a request's `path`: what a 405's `Allow` lists. Of
     the paths that match, the most literal ones name the resource (`/v1/jobs/batch` is not the
@@ -155,6 +184,7 @@ def install(app: FastAPI) -> None:
         if id(schema) not in done:
             exact_maps(schema)
             declare_errors(schema)
+            drop_unreferenced(schema)
             done.add(id(schema))
         return schema
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from jobyard.api.deps import App, Caller
-from jobyard.api.json_route import JsonRoute
+from jobyard.api.json_route import JsonRoute, reading
 from jobyard.api.operations import needs
 from jobyard.api.preferences import applied, wants_minimal
 from jobyard.api.schemas.executions import (
@@ -29,6 +29,7 @@ from jobyard.api.schemas.executions import (
     UpdateIn,
     UpdateOut,
 )
+from jobyard.api.schemas.update_batches import read_batch
 from jobyard.domain.entities import ClaimedExecution, ClaimRequest, WorkerIdentity
 from jobyard.service.auth import Principal
 from jobyard.service.permissions import Op
@@ -121,15 +122,12 @@ async def update_execution(
     return UpdateOut.of_outcome(outcome)
 
 
-@router.post(
-    "/v1/executions/batch", response_model=BatchUpdateOut, openapi_extra=needs(Op.EXECUTION_UPDATE)
-)
 async def update_executions(
     body: BatchUpdateIn, jy: App, caller: Caller, request: Request
 ) -> Response:
     """Many updates in one request, each judged on its own. With `Prefer: return=minimal`,
     an update that applied is answered without its execution."""
-    updates = [u.to_update(u.job_id, u.execution_number) for u in body.updates]
+    updates = body.updates
     outcomes = await jy.executions.update_many(caller, updates)
     minimal = wants_minimal(request)
     results = [
@@ -158,3 +156,14 @@ async def update_executions(
     if minimal:
         applied(answer)
     return answer
+
+
+# Its body is read straight into the domain's updates when it holds only what workers send.
+router.add_api_route(
+    "/v1/executions/batch",
+    update_executions,
+    methods=["POST"],
+    response_model=BatchUpdateOut,
+    openapi_extra=needs(Op.EXECUTION_UPDATE),
+    route_class_override=reading(read_batch),
+)

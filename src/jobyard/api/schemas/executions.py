@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Answer, Request
-from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, Text
+from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, ReportableStatus, Text
 from jobyard.api.schemas.follow import RecordErrorIn, log_lines
 from jobyard.api.schemas.step_reports import MAX_UPDATE_STEPS, progress_report, step_reports
+from jobyard.api.schemas.update_batches import MAX_BATCH, Decoded
 from jobyard.domain.entities import (
     ClaimedExecution,
     ClaimRequest,
@@ -22,9 +23,6 @@ from jobyard.domain.entities import (
 )
 from jobyard.domain.states import ExecutionStatus
 from jobyard.service.logs import MAX_UPDATE_LINES, MAX_UPDATE_RECORD_ERRORS
-
-# "queued" hands a held execution back to the queue, claimable at once (a worker that stops).
-ReportableStatus = Literal["queued", "in_progress", "succeeded", "failed", "rejected", "canceled"]
 
 
 class ExecutionOut(Answer):
@@ -209,8 +207,29 @@ class BatchUpdateItem(UpdateFields):
     execution_number: int = Field(ge=1, le=INT32_MAX)
 
 
+def _batch_updates() -> Any:
+    """The type of a batch's updates, read into the domain's: as `update_batches.read_batch`
+    decoded them from the body when it could, else through `BatchUpdateItem` (whose schema
+    this is, and whose errors name the update and the field at fault)."""
+    wire = Annotated[list[BatchUpdateItem], Field(min_length=1, max_length=MAX_BATCH)]
+    full = TypeAdapter(wire)
+
+    def read(value: Any) -> list[ExecutionUpdate]:
+        if type(value) is Decoded:
+            return value
+        return [u.to_update(u.job_id, u.execution_number) for u in full.validate_python(value)]
+
+    return Annotated[list[ExecutionUpdate], PlainValidator(read, json_schema_input_type=wire)]
+
+
+if TYPE_CHECKING:
+    BatchUpdates = list[ExecutionUpdate]
+else:
+    BatchUpdates = _batch_updates()
+
+
 class BatchUpdateIn(Request):
-    updates: list[BatchUpdateItem] = Field(min_length=1, max_length=1000)
+    updates: BatchUpdates
 
 
 class UpdateOut(ExecutionOut):

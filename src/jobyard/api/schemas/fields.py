@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, TypeAdapter
 from pydantic.json_schema import JsonSchemaValue
@@ -156,6 +156,9 @@ AwareDatetime = Annotated[
     datetime, BeforeValidator(time_text), Field(strict=False), AfterValidator(utc_time)
 ]
 Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+# What a worker may report of an execution it holds ("queued" hands it back to the queue,
+# claimable at once: a worker that stops).
+ReportableStatus = Literal["queued", "in_progress", "succeeded", "failed", "rejected", "canceled"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/@-]+$")]
 LabelKey = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")]
 LabelValue = Annotated[Text, Field(max_length=1000)]
