@@ -445,13 +445,17 @@ async def test_followed_rows_in_a_batch_write_what_row_by_row_writes(
     assert bulk[4][4]["num_export"] == 7
 
 
-@pytest.mark.parametrize("stepped", [True, False], ids=["with-steps", "without-steps"])
+@pytest.mark.parametrize(
+    "stepped", ["declared", "onto-none", "none"], ids=["with-steps", "onto-none", "without-steps"]
+)
 async def test_a_batch_of_followed_ends_writes_what_row_by_row_writes(
-    store: Store, tenant_id: str, stepped: bool
+    store: Store, tenant_id: str, stepped: str
 ) -> None:
     """Every row ends its job and carries steps, progress, counters or lines: each backend's
     hot path writes such a batch in a few statements of its own, and ends where the general
-    bulk path (which writes the lines as well) ends."""
+    bulk path (which writes the lines as well) ends. Steps are merged onto a job's declared
+    steps ("declared"), or onto none for every job of the batch ("onto-none": on PostgreSQL,
+    one statement without a transaction)."""
     at = datetime(2030, 1, 2, 3, 4, 5, 123456, tzinfo=UTC)
     ends: list[tuple[dict[str, Any], ExecutionStatus, dict[str, Any]]] = [
         (
@@ -476,9 +480,11 @@ async def test_a_batch_of_followed_ends_writes_what_row_by_row_writes(
         ({}, ES.SUCCEEDED, {"counters": {"num_export": 7}}),
         ({}, ES.SUCCEEDED, {}),
     ]
-    if stepped:  # the same reports on a job that declared no steps: merged onto none
+    if stepped != "none":  # the same reports on a job that declared no steps: onto none
         ends.append(({}, ES.SUCCEEDED, {"steps": ends[0][2]["steps"]}))
-    else:  # the steps are read under lock in a transaction; without, one statement
+    if stepped == "onto-none":
+        ends[0] = ({}, *ends[0][1:])
+    if stepped == "none":  # the steps are read under lock in a transaction; without, one statement
         del ends[0][2]["steps"]
 
     async def run(queue: str, write: Any) -> list[Any]:
@@ -539,18 +545,17 @@ async def test_a_batch_of_followed_ends_writes_what_row_by_row_writes(
         (False, "version_mismatch", None),
         (True, None, None),
     ]
-    if stepped:
+    onto_none = [("read", "succeeded", {"n": 1}), ("new", "succeeded", None)]
+    if stepped != "none":
         assert bulk[0][5] == (True, None, None)
-        assert [(s["name"], s["status"], s["result"]) for s in bulk[6][3]] == (
-            [("read", "succeeded", {"n": 1}), ("new", "succeeded", None)]
-        )
+        assert [(s["name"], s["status"], s["result"]) for s in bulk[6][3]] == onto_none
     first = bulk[1]
     assert first[0] is JobStatus.SUCCEEDED
-    assert [(s["name"], s["status"], s["result"]) for s in first[3]] == (
-        [("read", "succeeded", {"n": 1}), ("write", "pending", None), ("new", "succeeded", None)]
-        if stepped
-        else [("read", "pending", None), ("write", "pending", None)]
-    )
+    assert [(s["name"], s["status"], s["result"]) for s in first[3]] == {
+        "declared": [onto_none[0], ("write", "pending", None), onto_none[1]],
+        "onto-none": onto_none,
+        "none": [("read", "pending", None), ("write", "pending", None)],
+    }[stepped]
     assert first[5]["num_success"] == 3
     assert first[9] == [
         (1, 1, "stdout", "before"),

@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from jobyard.store import open_store
-from jobyard.store.postgres_statements import JOB_STEPS_LOCK
-from tests.store.builders import add_jobs
+from jobyard.domain.entities import ExecutionUpdate
+from jobyard.domain.states import ExecutionStatus
+from jobyard.store import open_store, postgres_hot_path
+from jobyard.store.end_batches import FreshSteps
+from jobyard.store.postgres_hot_path import _followed_columns
+from jobyard.store.postgres_statements import FRESH_STEPS_END, JOB_STEPS_LOCK, STEPS_CHANGED
+from tests.store.builders import add_jobs, claim, current
 from tests.support import databases
 
 pytestmark = pytest.mark.postgres
@@ -74,3 +79,79 @@ async def test_locking_the_steps_of_a_batch_reads_its_jobs_only(
     plan = json.loads(text)[0]["Plan"]
     assert rows_read(plan, "jobs") <= len(wanted) + 1  # 21 ids asked; the tenant has 2,000
     assert sorted(str(r["id"]) for r in locked) == wanted  # not the other tenant's
+
+
+def _stepped_ends(job_ids: list[str]) -> list[Any]:
+    """The columns of a batch of ends that report steps for `job_ids`, merged onto none."""
+    batch = [
+        ExecutionUpdate(j, 1, ExecutionStatus.SUCCEEDED, steps=[{"name": "a", "status": "skipped"}])
+        for j in job_ids
+    ]
+    return _followed_columns(batch, {}, FreshSteps(None))
+
+
+async def test_a_batch_of_steps_merged_onto_none_looks_its_jobs_up_by_key(
+    young: tuple[asyncpg.Connection, str, list[str], str],
+) -> None:
+    """Before it writes, it asks whether any of its jobs has steps, job by job."""
+    conn, tenant, jobs, _ = young
+    wanted = sorted(jobs[::100])
+    async with conn.transaction():  # nothing is running: nothing is ended, but all is asked
+        (text,) = await conn.fetchrow(
+            "EXPLAIN (ANALYZE, FORMAT JSON) " + FRESH_STEPS_END, tenant, *_stepped_ends(wanted)
+        )
+    plan = json.loads(text)[0]["Plan"]
+    assert rows_read(plan, "jobs") <= len(wanted) + 1  # of the tenant's 2,000
+    assert rows_read(plan, "executions") <= len(wanted) + 1
+
+
+async def test_a_batch_of_steps_merged_onto_none_refuses_a_job_that_has_steps(
+    young: tuple[asyncpg.Connection, str, list[str], str],
+) -> None:
+    """It raises, undoing itself, for the caller to merge the reports onto those steps."""
+    conn, tenant, jobs, _ = young
+    await conn.execute(
+        """UPDATE jobs SET steps = '[{"name": "a", "status": "pending"}]' WHERE id = $1""",
+        jobs[7],
+    )
+    with pytest.raises(asyncpg.PostgresError) as raised:
+        await conn.fetch(FRESH_STEPS_END, tenant, *_stepped_ends(sorted(jobs[:10])))
+    assert raised.value.sqlstate == STEPS_CHANGED
+    assert str(jobs[7]) in str(raised.value)
+
+
+async def test_steps_merged_onto_none_are_one_statement_stamped_with_the_write(
+    pg_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs with no steps yet take no lock transaction, and their steps the time the job ended;
+    a job with steps takes the transaction, its reports merged onto them."""
+    locked: list[int] = []
+    real = postgres_hot_path._stepped_end
+
+    async def spy(*args: Any) -> Any:
+        locked.append(len(args[2]))
+        return await real(*args)
+
+    monkeypatch.setattr(postgres_hot_path, "_stepped_end", spy)
+    reports = [{"name": "load", "status": "in_progress"}, {"name": "save", "status": "skipped"}]
+    store = open_store(pg_db_url)
+    try:
+        tenant = (await store.tenant_create("acme")).id
+        for declared, transactions in (([], []), (["save"], [1])):
+            (job,) = await add_jobs(store, tenant, 1, steps=declared)
+            assert len(await claim(store, tenant)) == 1
+            (done,) = await store.execution_update_many(
+                tenant, [ExecutionUpdate(job.id, 1, ExecutionStatus.SUCCEEDED, steps=reports)]
+            )
+            assert done.applied
+            assert locked == transactions
+            after = await current(store, tenant, job.id)
+            assert after.completed_at is not None
+            steps = {s["name"]: s for s in after.steps}
+            assert list(steps) == (["load", "save"] if not declared else ["save", "load"])
+            assert steps["load"]["status"] == "in_progress"
+            assert datetime.fromisoformat(steps["load"]["started_at"]) == after.completed_at
+            assert steps["load"]["completed_at"] is None
+            assert datetime.fromisoformat(steps["save"]["completed_at"]) == after.completed_at
+    finally:
+        await store.close()

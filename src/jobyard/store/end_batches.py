@@ -6,7 +6,7 @@ Both backends write such a batch in a few hand-written statements (`postgres_hot
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -54,11 +54,20 @@ def if_latest(jobs: str, column: str, value: str) -> str:
     return f"{column} = CASE WHEN {latest} THEN {value} ELSE {jobs}.{column} END"
 
 
+# Where a step's time goes in `FreshSteps(None)`'s text: a character JSON text written by orjson
+# holds nowhere else (it escapes every control character in strings), for the database to
+# replace with the time of its write.
+STAMP = "\x01"
+_STAMPED = ("started_at", "completed_at")
+_SOME_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
 class FreshSteps:
     """The steps of jobs that declared none, after their reports, as JSON text: merged once
-    for alike reports (a batch's jobs of one type mostly report alike), all stamped `stamp`."""
+    for alike reports (a batch's jobs of one type mostly report alike), all stamped `stamp`,
+    or, with None, left for the database to stamp: `STAMP` where the time goes."""
 
-    def __init__(self, stamp: datetime) -> None:
+    def __init__(self, stamp: datetime | None) -> None:
         self.stamp = stamp
         self._made: dict[bytes, str] = {}
 
@@ -66,8 +75,19 @@ class FreshSteps:
         key = orjson.dumps(reports)
         made = self._made.get(key)
         if made is None:
-            made = self._made[key] = orjson.dumps(merge_steps([], reports, self.stamp)).decode()
+            made = self._made[key] = orjson.dumps(self._steps(reports)).decode()
         return made
 
+    def _steps(self, reports: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if self.stamp is not None:
+            return merge_steps([], reports, self.stamp)
+        steps = merge_steps([], reports, _SOME_TIME)  # every time in them is this one
+        stamp = orjson.Fragment(f'"{STAMP}"'.encode())
+        for step in steps:
+            for name in _STAMPED:
+                if step[name] is not None:
+                    step[name] = stamp
+        return steps
 
-__all__ = ["PLAIN_FINAL", "FreshSteps", "end_kind", "if_latest"]
+
+__all__ = ["PLAIN_FINAL", "STAMP", "FreshSteps", "end_kind", "if_latest"]

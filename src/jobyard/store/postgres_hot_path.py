@@ -255,9 +255,10 @@ class PostgresHotPath(BulkUpdates):
     async def _end_followed(
         self, tenant_id: str, batch: list[ExecutionUpdate]
     ) -> list[asyncpg.Record]:
-        """End executions with their steps, progress, counters and lines. Steps are merged here,
-        onto the jobs' current steps read under their row locks, in one transaction with the
-        write; without steps, the write is one statement on its own."""
+        """End executions with their steps, progress, counters and lines, in one statement
+        when every job the batch reports steps for has none yet (merged onto none here, stamped
+        by the database). When one has some, its reports are merged onto them: read under the
+        jobs' row locks, in one transaction with the write."""
         stepped = sorted({u.job_id for u in batch if u.steps is not None})
         async with self._raw() as conn:
             if not stepped:
@@ -265,6 +266,12 @@ class PostgresHotPath(BulkUpdates):
                 return await _deadlock_retried(
                     conn, statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args
                 )
+            try:
+                args = _followed_columns(batch, {}, FreshSteps(None))
+                return await _deadlock_retried(conn, statements.FRESH_STEPS_END, tenant_id, *args)
+            except asyncpg.PostgresError as exc:
+                if exc.sqlstate != statements.STEPS_CHANGED:
+                    raise
             try:
                 return await _stepped_end(conn, tenant_id, batch, stepped)
             except asyncpg.exceptions.DeadlockDetectedError:  # once more, as `_deadlock_retried`
@@ -278,8 +285,8 @@ async def _stepped_end(
     async with conn.transaction():
         current = await conn.fetch(statements.JOB_STEPS_LOCK, tenant_id, stepped)
         steps = {r["id"]: r["steps"] or [] for r in current}
-        now = current[0]["now"] if current else None
-        args = _followed_columns(batch, steps, now)
+        now = current[0]["now"] if current else datetime.now(UTC)
+        args = _followed_columns(batch, steps, FreshSteps(now))
         return list(await conn.fetch(statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args))
 
 
@@ -305,19 +312,17 @@ def _end_columns(batch: list[ExecutionUpdate]) -> list[list[Any]]:
 
 
 def _followed_columns(
-    batch: list[ExecutionUpdate], steps: dict[str, list[dict[str, Any]]], now: datetime | None
+    batch: list[ExecutionUpdate], steps: dict[str, list[dict[str, Any]]], fresh: FreshSteps | None
 ) -> list[Any]:
     """The columns `FOLLOWED_EXECUTIONS_END` unnests: `_end_columns`, then steps (merged onto
-    `steps`, stamped `now`), progress, counter increments, the number of lines and the lines
-    (as a chunk keeps them)."""
-    stamp = now or datetime.now(UTC)
-    fresh = FreshSteps(stamp)
+    `steps`, or onto none by `fresh`, stamped as it stamps), progress, counter increments, the
+    number of lines and the lines (as a chunk keeps them)."""
     follows = _columns(
         (
             None
-            if u.steps is None
-            else _json(merge_steps(steps[u.job_id], u.steps, stamp))
-            if steps.get(u.job_id)
+            if u.steps is None or fresh is None
+            else _json(merge_steps(steps[u.job_id], u.steps, fresh.stamp))
+            if steps.get(u.job_id) and fresh.stamp is not None
             else fresh.text(u.steps),
             _json(u.progress),
             *((u.counters or {}).get(name, 0) for name in COUNTERS),

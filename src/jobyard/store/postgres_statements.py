@@ -85,7 +85,7 @@ WHERE j.tenant_id = $1 AND {pending_kill("j")}
 """  # noqa: S608 -- a constant of the schema's; every value is a parameter
 
 
-def _batch_end(unnest: str, names: str, rest: str) -> str:
+def _batch_end(unnest: str, names: str, rest: str, before: str = "", guard: str = "") -> str:
     """A batch end: its first two parts, then `rest`. They are `u`, the updates (`unnest` of
     the arrays, as `names`), and `named`, those whose execution is still running under the
     lease, version, worker and holder the update gives, each such execution locked.
@@ -97,11 +97,13 @@ def _batch_end(unnest: str, names: str, rest: str) -> str:
     planner read the whole primary key once and compared every row with every update: 0.5 to
     1.2 s a batch in a run of 20,000 jobs. `u.running` is 'in_progress' on every row: as a
     column, not a constant, it cannot send the planner to the partial lease index (every
-    running execution, and the dead entries of ended ones) instead of the key."""
+    running execution, and the dead entries of ended ones) instead of the key.
+
+    `before` adds parts between the two, and `guard` a condition on `named` as a whole."""
     return f"""
 WITH u AS (
   SELECT * FROM unnest({unnest}) AS u({names})
-), named AS (
+){before}, named AS (
   SELECT u.* FROM u CROSS JOIN LATERAL (
     SELECT FROM executions e
     WHERE e.job_id = u.job_id AND e.execution_number = u.execution_number
@@ -110,7 +112,7 @@ WITH u AS (
       AND (u.worker_id IS NULL OR e.worker_id = u.worker_id)
       AND (u.holder IS NULL OR e.holder = u.holder)
     FOR UPDATE OF e
-  ) x
+  ) x{guard}
 )
 {rest}"""  # noqa: S608 -- of this module's own fragments; every value is a parameter
 
@@ -153,18 +155,20 @@ def _if_latest(column: str, value: str) -> str:
 
 _COUNTERS = ("num_success", "num_error", "num_ignore", "num_export", "num_pages")
 
-# `EXECUTIONS_END` for ends that carry what following a job writes: steps (merged by the caller
-# under the jobs' row locks), progress, counter increments and log lines. The lines take their
-# seqs from the job's counter in the same write; an execution counts them (`log_lines`). Each
-# update's lines travel as the text of one chunk (`store/log_chunks.py`) and are kept as one row.
-# $1 tenant; the updates' columns $2-$22.
-FOLLOWED_EXECUTIONS_END = _batch_end(
-    """$2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
+
+# `EXECUTIONS_END` for ends that carry what following a job writes: steps, progress, counter
+# increments and log lines. The lines take their seqs from the job's counter in the same write;
+# an execution counts them (`log_lines`). Each update's lines travel as the text of one chunk
+# (`store/log_chunks.py`) and are kept as one row. $1 tenant; the updates' columns $2-$22.
+# Its steps are written as `steps` says (`FOLLOWED_EXECUTIONS_END`, `FRESH_STEPS_END`).
+def _followed_end(steps: str, before: str = "", guard: str = "") -> str:
+    return _batch_end(
+        """$2::uuid[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[],
     $8::text[], $9::text[], $10::int[], $11::text[], $12::text[], $13::text[], $14::text[],
     $15::text[], $16::int8[], $17::int8[], $18::int8[], $19::int8[], $20::int8[], $21::int[],
     $22::text[]""",
-    f"{_END_NAMES}, steps, progress, {', '.join(_COUNTERS)}, n_lines, lines",
-    f""", ended AS (
+        f"{_END_NAMES}, steps, progress, {', '.join(_COUNTERS)}, n_lines, lines",
+        f""", ended AS (
   UPDATE executions e SET status = u.status, version = e.version + 1,
     last_updated_at = now(), completed_at = now(), lease_expires_at = NULL,
     status_details = coalesce(u.status_details::jsonb, e.status_details),
@@ -182,7 +186,7 @@ FOLLOWED_EXECUTIONS_END = _batch_end(
     {_if_latest("updated_at", "now()")},
     {_if_latest("result", "coalesce(d.job_result::jsonb, j.result)")},
     {_if_latest("error", "coalesce(d.job_error::jsonb, j.error)")},
-    {_if_latest("steps", "coalesce(d.job_steps::jsonb, j.steps)")},
+    {_if_latest("steps", steps)},
     {_if_latest("progress", "coalesce(d.job_progress::jsonb, j.progress)")},
     {", ".join(_if_latest(c, f"j.{c} + d.add_{c}") for c in _COUNTERS)}
   FROM ended d
@@ -198,6 +202,43 @@ SELECT {_ENDED},
   (SELECT j.kill_requested_at FROM jobs j WHERE j.id = d.job_id) AS kill_requested_at
 FROM ended d
 """,  # noqa: S608 -- made once, of this module's own fragments; every value is a parameter
+        before,
+        guard,
+    )
+
+
+# Steps as sent: merged by the caller onto the jobs' steps read under their row locks
+# (`JOB_STEPS_LOCK`, in the same transaction).
+FOLLOWED_EXECUTIONS_END = _followed_end("coalesce(d.job_steps::jsonb, j.steps)")
+
+STEPS_CHANGED = "JY001"  # what `jobyard_steps_changed` raises (migration 0011)
+# The time of the write as Python's `isoformat` writes it, for `end_batches.STAMP`.
+_STAMP_TEXT = """
+  SELECT to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS')
+    || CASE to_char(t, 'US') WHEN '000000' THEN '' ELSE '.' || to_char(t, 'US') END
+    || '+00:00' AS at
+  FROM (SELECT now() AT TIME ZONE 'UTC' AS t) n"""
+# Steps merged onto none (`FreshSteps(None)`), stamped here with the write's time, for jobs
+# that have none: one statement, no transaction. A job that has steps raises `STEPS_CHANGED`
+# (undoing the statement whole): before anything is written when it had them at the start,
+# and in its row's update when they came while the statement waited for its lock (PostgreSQL
+# evaluates the SET again on the row as it is then). The caller writes the batch as
+# `FOLLOWED_EXECUTIONS_END` then. (`LIMIT 1` keeps each job looked up by its key: a plain
+# join could be planned as a scan of every job.)
+FRESH_STEPS_END = _followed_end(
+    """CASE WHEN d.job_steps IS NULL THEN j.steps
+      WHEN j.steps IS NULL OR j.steps = '[]'::jsonb
+        THEN replace(d.job_steps, chr(1), (SELECT at FROM stamp))::jsonb
+      ELSE jobyard_steps_changed(j.id) END""",
+    before=f""", stamp AS ({_STAMP_TEXT}
+), stepped AS (
+  SELECT jobyard_steps_changed(j.id) FROM u CROSS JOIN LATERAL (
+    SELECT j.id FROM jobs j
+    WHERE j.id = u.job_id AND j.steps IS NOT NULL AND j.steps <> '[]'::jsonb LIMIT 1
+  ) j
+  WHERE u.steps IS NOT NULL
+)""",  # noqa: S608 -- of this module's own fragments
+    guard="\n  WHERE NOT EXISTS (SELECT FROM stepped)",
 )
 # `lines` is not read, and runs all the same; it reads `jobs_ended`, so the lines of an update
 # that did not apply are not written.
