@@ -83,8 +83,9 @@ def targets(doc: dict[str, Any]) -> list[Target]:
             continue
         cost = 1 - followed / plain
         met = cost <= FOLLOW_COST_TARGET
-        gap = "" if met else f"missed by {(cost - FOLLOW_COST_TARGET) * 100:.0f} percentage points"
-        found.append(Target(title, f"{cost:.0%} lost", met, gap))
+        # to a tenth: a whole number rounds a miss of 0.4 points to "missed by 0"
+        gap = "" if met else f"missed by {(cost - FOLLOW_COST_TARGET) * 100:.1f} percentage points"
+        found.append(Target(title, f"{cost:.1%} lost", met, gap))
     return found
 
 

@@ -80,8 +80,8 @@ def test_a_missed_target_says_by_how_much() -> None:
     p99 = found["idle enqueue-to-start p99 < 25 ms (Jobyard, PostgreSQL)"]
     assert (p99.met, p99.gap) == (False, "missed by 15.0 ms (1.6x)")
     follow = found["following costs ≤ 25% of plain throughput (Jobyard (PostgreSQL))"]
-    assert (follow.met, follow.measured) == (False, "50% lost")
-    assert "missed by 25 percentage points" in follow.gap
+    assert (follow.met, follow.measured) == (False, "50.0% lost")
+    assert "missed by 25.0 percentage points" in follow.gap
 
 
 def test_a_job_run_twice_or_never_makes_no_figure(tmp_path: Path) -> None:
