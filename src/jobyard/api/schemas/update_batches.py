@@ -2,8 +2,8 @@
 
 `POST /v1/executions/batch` is the body the server reads most: every job's end comes in one.
 Read as JSON into dictionaries and then checked by the models field by field, a plain end cost
-the server 5 µs and a followed one (steps, progress, ten lines) 20, as much as all the rest of
-its work on the request but the database's. Here the shapes workers send are decoded and
+the server 5 µs to read and a followed one (steps, progress, ten lines) 20: a third of what
+following a job added to the server's work. Here the shapes workers send are decoded and
 checked in one step (msgspec, from the bytes) straight into the domain's updates.
 
 Only what the models would take, as they would make it: a field these shapes do not list (a
