@@ -21,7 +21,7 @@ from jobyard.domain.entities import ExecutionUpdate
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import open_store, postgres_hot_path
 from jobyard.store.end_batches import FreshSteps
-from jobyard.store.postgres_hot_path import _followed_columns
+from jobyard.store.postgres_hot_path import _Followed
 from jobyard.store.postgres_statements import FRESH_STEPS_END, JOB_STEPS_LOCK, STEPS_CHANGED
 from tests.store.builders import add_jobs, claim, current
 from tests.support import databases
@@ -87,7 +87,8 @@ def _stepped_ends(job_ids: list[str]) -> list[Any]:
         ExecutionUpdate(j, 1, ExecutionStatus.SUCCEEDED, steps=[{"name": "a", "status": "skipped"}])
         for j in job_ids
     ]
-    return _followed_columns(batch, {}, FreshSteps(None))
+    fresh = FreshSteps(None)
+    return _Followed(batch).columns([fresh.text(u.steps or []) for u in batch])
 
 
 async def test_a_batch_of_steps_merged_onto_none_looks_its_jobs_up_by_key(
@@ -129,7 +130,7 @@ async def test_steps_merged_onto_none_are_one_statement_stamped_with_the_write(
     real = postgres_hot_path._stepped_end
 
     async def spy(*args: Any) -> Any:
-        locked.append(len(args[2]))
+        locked.append(len(args[2].batch))
         return await real(*args)
 
     monkeypatch.setattr(postgres_hot_path, "_stepped_end", spy)

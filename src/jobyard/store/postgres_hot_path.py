@@ -260,33 +260,46 @@ class PostgresHotPath(BulkUpdates):
         by the database). When one has some, its reports are merged onto them: read under the
         jobs' row locks, in one transaction with the write."""
         stepped = sorted({u.job_id for u in batch if u.steps is not None})
+        made = _Followed(batch)  # all but the steps, made once whichever way the batch goes
         async with self._raw() as conn:
             if not stepped:
-                args = _followed_columns(batch, {}, None)
+                args = made.columns([None] * len(batch))
                 return await _deadlock_retried(
                     conn, statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args
                 )
             try:
-                args = _followed_columns(batch, {}, FreshSteps(None))
+                fresh = FreshSteps(None)
+                args = made.columns(
+                    [None if u.steps is None else fresh.text(u.steps) for u in batch]
+                )
                 return await _deadlock_retried(conn, statements.FRESH_STEPS_END, tenant_id, *args)
             except asyncpg.PostgresError as exc:
                 if exc.sqlstate != statements.STEPS_CHANGED:
                     raise
             try:
-                return await _stepped_end(conn, tenant_id, batch, stepped)
+                return await _stepped_end(conn, tenant_id, made, stepped)
             except asyncpg.exceptions.DeadlockDetectedError:  # once more, as `_deadlock_retried`
-                return await _stepped_end(conn, tenant_id, batch, stepped)
+                return await _stepped_end(conn, tenant_id, made, stepped)
 
 
 async def _stepped_end(
-    conn: asyncpg.Connection, tenant_id: str, batch: list[ExecutionUpdate], stepped: list[str]
+    conn: asyncpg.Connection, tenant_id: str, made: _Followed, stepped: list[str]
 ) -> list[asyncpg.Record]:
     """Lock the jobs that report steps, merge their steps, and end the batch: one transaction."""
     async with conn.transaction():
         current = await conn.fetch(statements.JOB_STEPS_LOCK, tenant_id, stepped)
         steps = {r["id"]: r["steps"] or [] for r in current}
         now = current[0]["now"] if current else datetime.now(UTC)
-        args = _followed_columns(batch, steps, FreshSteps(now))
+        fresh = FreshSteps(now)
+        merged = [
+            None
+            if u.steps is None
+            else _json(merge_steps(steps[u.job_id], u.steps, now))
+            if steps.get(u.job_id)
+            else fresh.text(u.steps)
+            for u in made.batch
+        ]
+        args = made.columns(merged)
         return list(await conn.fetch(statements.FOLLOWED_EXECUTIONS_END, tenant_id, *args))
 
 
@@ -311,27 +324,27 @@ def _end_columns(batch: list[ExecutionUpdate]) -> list[list[Any]]:
     )
 
 
-def _followed_columns(
-    batch: list[ExecutionUpdate], steps: dict[str, list[dict[str, Any]]], fresh: FreshSteps | None
-) -> list[Any]:
-    """The columns `FOLLOWED_EXECUTIONS_END` unnests: `_end_columns`, then steps (merged onto
-    `steps`, or onto none by `fresh`, stamped as it stamps), progress, counter increments, the
-    number of lines and the lines (as a chunk keeps them)."""
-    follows = _columns(
-        (
-            None
-            if u.steps is None or fresh is None
-            else _json(merge_steps(steps[u.job_id], u.steps, fresh.stamp))
-            if steps.get(u.job_id) and fresh.stamp is not None
-            else fresh.text(u.steps),
-            _json(u.progress),
-            *((u.counters or {}).get(name, 0) for name in COUNTERS),
-            len(u.logs or ()),
-            lines_text(u.logs) if u.logs else None,
+class _Followed:
+    """The columns a followed end unnests (`_followed_end`), but its steps: `_end_columns`,
+    then (after the steps) progress, counter increments, the number of lines and the lines (as
+    a chunk keeps them)."""
+
+    def __init__(self, batch: list[ExecutionUpdate]) -> None:
+        self.batch = batch
+        self.ends = _end_columns(batch)
+        self.follows = _columns(
+            (
+                _json(u.progress),
+                *((u.counters or {}).get(name, 0) for name in COUNTERS),
+                len(u.logs or ()),
+                lines_text(u.logs) if u.logs else None,
+            )
+            for u in batch
         )
-        for u in batch
-    )
-    return [*_end_columns(batch), *follows]
+
+    def columns(self, steps: list[str | None]) -> list[Any]:
+        """Every column, with `steps` (each update's, as JSON text) in their place."""
+        return [*self.ends, steps, *self.follows]
 
 
 def _columns(values: Iterable[tuple[Any, ...]]) -> list[list[Any]]:
