@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Answer, Request
-from jobyard.api.schemas.fields import INT32_MAX, Int32, JsonObject, Name, ReportableStatus, Text
+from jobyard.api.schemas.fields import (
+    INT32_MAX,
+    Counter,
+    Int32,
+    JsonObject,
+    Name,
+    ReportableStatus,
+    Text,
+)
 from jobyard.api.schemas.follow import RecordErrorIn, log_lines
 from jobyard.api.schemas.step_reports import MAX_UPDATE_STEPS, progress_report, step_reports
 from jobyard.api.schemas.update_batches import MAX_BATCH, Decoded
@@ -137,8 +145,6 @@ else:
     UpdateLines = log_lines(MAX_UPDATE_LINES)
     UpdateSteps = step_reports(MAX_UPDATE_STEPS)
     UpdateProgress = progress_report()
-
-Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
 
 
 class UpdateFields(Request):

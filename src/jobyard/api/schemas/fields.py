@@ -159,6 +159,8 @@ Int32 = Annotated[int, Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
 # What a worker may report of an execution it holds ("queued" hands it back to the queue,
 # claimable at once: a worker that stops).
 ReportableStatus = Literal["queued", "in_progress", "succeeded", "failed", "rejected", "canceled"]
+# The counters an update adds to.
+Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:/@-]+$")]
 LabelKey = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.:/-]+$")]
 LabelValue = Annotated[Text, Field(max_length=1000)]

@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, cast
 import msgspec
 from msgspec import Meta
 
-from jobyard.api.schemas.fields import INT32_MAX, ReportableStatus
+from jobyard.api.schemas.fields import INT32_MAX, Counter, ReportableStatus
 from jobyard.api.schemas.follow import MAX_LINE_CHARS, plain_time
 from jobyard.api.schemas.step_reports import MAX_AMOUNT, MAX_PROGRESS_MESSAGE, MAX_UPDATE_STEPS
 from jobyard.domain.entities import ExecutionUpdate, NewLogEntry
@@ -51,7 +51,6 @@ class _Progress(msgspec.Struct, forbid_unknown_fields=True):
     message: Annotated[str, Meta(max_length=MAX_PROGRESS_MESSAGE)] | None = None
 
 
-_Counter = Literal["num_success", "num_error", "num_ignore", "num_export", "num_pages"]
 _Int32 = Annotated[int, Meta(ge=-INT32_MAX - 1, le=INT32_MAX)]
 
 
@@ -65,7 +64,7 @@ class _Update(msgspec.Struct, forbid_unknown_fields=True):
     worker_id: Annotated[str, Meta(max_length=200)] | None = None
     steps: Annotated[list[_Step], Meta(max_length=MAX_UPDATE_STEPS)] | None = None
     progress: _Progress | None = None
-    counters: dict[_Counter, Annotated[int, Meta(ge=0, le=2**40)]] | None = None
+    counters: dict[Counter, Annotated[int, Meta(ge=0, le=2**40)]] | None = None
     logs: Annotated[list[_Line], Meta(max_length=MAX_UPDATE_LINES)] | None = None
 
 
