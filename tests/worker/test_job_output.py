@@ -11,7 +11,13 @@ import pytest
 
 from jobyard import Client
 from jobyard.domain.steps import merge_steps
-from jobyard.worker.job_output import MAX_LINE_BYTES, MAX_UPDATE_BYTES, JobOutput
+from jobyard.worker.job_output import (
+    ENTRY_BYTES,
+    MAX_LINE_BYTES,
+    MAX_UPDATE_BYTES,
+    MAX_UPDATE_LINES,
+    JobOutput,
+)
 from tests.support.api import Tenant
 from tests.worker.processes import start_worker, stop
 
@@ -80,6 +86,25 @@ def test_output_is_taken_in_pieces_an_update_can_carry() -> None:
     out.handler_returned()
     assert not out.pending(), "once the handler returned, its end carries the rest"
     assert [e["data"] for p, _ in out.take() for e in p["logs"]] == ["the last"]
+
+
+def test_an_update_takes_as_many_lines_as_fit_to_the_line_and_to_the_byte() -> None:
+    out = JobOutput()
+    for i in range(MAX_UPDATE_LINES + 1):
+        out.log(f"line {i}")
+    assert [len(p["logs"]) for p, _ in out.take()] == [MAX_UPDATE_LINES, 1]
+    per_line = MAX_UPDATE_BYTES // 8  # eight lines fill an update to the byte
+    for _ in range(8):
+        out.log("x" * (per_line - ENTRY_BYTES))
+    ((piece, size),) = out.take()
+    assert (len(piece["logs"]), size) == (8, MAX_UPDATE_BYTES)
+    for _ in range(8):
+        out.log("x" * (per_line - ENTRY_BYTES))
+    out.log("y")
+    assert [(len(p["logs"]), size) for p, size in out.take()] == [
+        (8, MAX_UPDATE_BYTES),
+        (1, 1 + ENTRY_BYTES),
+    ]
 
 
 def test_long_lines_are_cut_as_the_server_keeps_them_and_bound_an_update() -> None:

@@ -12,40 +12,37 @@ from jobyard.client.models import ClaimedExecution
 from jobyard.worker.job_output import JobOutput
 
 
-@dataclass
 class StepHandle:
-    """The step a `with ctx.step(...)` block runs; set `result` to report one (e.g. a link)."""
+    """The step a `with ctx.step(...) as step:` block runs: reported in_progress on entry, then
+    succeeded (with `step.result` if set, e.g. a link) or failed with the exception, which goes
+    on up. One slotted object is both the block and the handle: a handler may take thousands
+    of steps, and a generator context manager costs three times as much."""
 
-    name: str
-    result: dict[str, Any] | None = None
+    __slots__ = ("_output", "name", "result")
 
+    def __init__(self, output: JobOutput, name: str) -> None:
+        self._output = output
+        self.name = name
+        self.result: dict[str, Any] | None = None
 
-class StepRun:
-    """What `JobContext.step` answers: a context manager of its own rather than a generator
-    one, which costs three times as much, for a step a handler may take thousands of times."""
-
-    __slots__ = ("handle", "output")
-
-    def __init__(self, output: JobOutput, handle: StepHandle) -> None:
-        self.output = output
-        self.handle = handle
+    def __repr__(self) -> str:
+        return f"StepHandle(name={self.name!r}, result={self.result!r})"
 
     def __enter__(self) -> StepHandle:
-        self.output.step({"name": self.handle.name, "status": "in_progress"})
-        return self.handle
+        self._output.step({"name": self.name, "status": "in_progress"})
+        return self
 
     def __exit__(
         self, et: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        name = self.handle.name
         if exc is not None:
             error = {"code": type(exc).__name__, "title": str(exc) or type(exc).__name__}
-            self.output.step({"name": name, "status": "failed", "error": error})
+            self._output.step({"name": self.name, "status": "failed", "error": error})
             return  # the exception goes on up
-        report: dict[str, Any] = {"name": name, "status": "succeeded"}
-        if self.handle.result is not None:
-            report["result"] = self.handle.result
-        self.output.step(report)
+        if self.result is None:
+            self._output.step({"name": self.name, "status": "succeeded"})
+        else:
+            self._output.step({"name": self.name, "status": "succeeded", "result": self.result})
 
 
 # Guards the making of a context's event (a lock a job would cost as much as the event).
@@ -122,10 +119,10 @@ class JobContext:
         """Add a line to the job's log (sent in batches; `logging` output is captured too)."""
         self.output.log(message, source)
 
-    def step(self, name: str) -> StepRun:
+    def step(self, name: str) -> StepHandle:
         """`with ctx.step("load") as step:` marks the step in_progress, then succeeded (with
         `step.result` if set), or failed with the exception (which goes on up)."""
-        return StepRun(self.output, StepHandle(name))
+        return StepHandle(self.output, name)
 
     def skip_step(self, name: str) -> None:
         self.output.step({"name": name, "status": "skipped"})

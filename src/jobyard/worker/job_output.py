@@ -27,6 +27,7 @@ current_output: contextvars.ContextVar[JobOutput | None] = contextvars.ContextVa
 )
 
 SOURCES = frozenset({"stdout", "stderr", "system"})
+_now = datetime.now
 _STARTS_OR_ENDS = frozenset({"in_progress", "succeeded", "failed", "skipped"})
 MAX_LINE_BYTES = 64 * 1024
 TRUNCATED = " [... line truncated: {} more bytes]"
@@ -82,6 +83,8 @@ def plain_json(value: Any) -> tuple[Any, int]:
 def _fitting(sizes: list[int], most: int, room: int) -> tuple[int, int]:
     """How many entries from the front fit `most` and `room` bytes (at least one while `room`
     is whole), and their size."""
+    if len(sizes) <= most and (whole := sum(sizes)) <= room:
+        return len(sizes), whole  # most takes: all of them, told by one sum
     n = used = 0
     for size in sizes[:most]:
         if n and used + size > room:
@@ -109,15 +112,17 @@ class JobOutput:
         with the same update's time, so the step comes out the same, and a quick step costs
         one report instead of two."""
         with self._lock:
-            last = self.steps[-1] if self.steps else None
+            steps = self.steps
             if (
-                last is not None
-                and last == {"name": report["name"], "status": "in_progress"}
+                steps
+                and len(last := steps[-1]) == 2  # {"name", "status"} and nothing more
+                and last.get("status") == "in_progress"
+                and last.get("name") == report["name"]
                 and report.get("status") in _STARTS_OR_ENDS
             ):
-                self.steps[-1] = report
+                steps[-1] = report
             else:
-                self.steps.append(report)
+                steps.append(report)
 
     def set_progress(self, progress: dict[str, Any]) -> None:
         with self._lock:
@@ -129,8 +134,6 @@ class JobOutput:
                 self.counters[name] = self.counters.get(name, 0) + n
 
     def log(self, data: str, source: str = "stdout") -> None:
-        if source not in SOURCES:
-            raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
         if type(data) is not str:
             data = str(data)
         if data.isascii() and len(data) <= MAX_LINE_BYTES and "\x00" not in data:
@@ -138,9 +141,13 @@ class JobOutput:
         else:
             line, size = clean_line(data)
         # Sent as the server reads it: the source only when not stdout, the time as text.
-        entry: dict[str, Any] = {"data": line, "ts": datetime.now(UTC)}
-        if source != "stdout":
-            entry["source"] = source
+        entry: dict[str, Any]
+        if source == "stdout":
+            entry = {"data": line, "ts": _now(UTC)}
+        elif source in SOURCES:
+            entry = {"data": line, "ts": _now(UTC), "source": source}
+        else:
+            raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
         with self._lock:
             self.logs.append(entry)
             self._log_sizes.append(size + ENTRY_BYTES)

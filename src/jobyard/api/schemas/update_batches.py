@@ -30,13 +30,15 @@ from jobyard.service.logs import MAX_UPDATE_LINES
 MAX_BATCH = 1000
 
 
-class _Line(msgspec.Struct, forbid_unknown_fields=True):
+# gc=False: they hold only text and numbers, so no cycle can run through them, and the collector
+# need not count the dozen a followed job makes.
+class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     data: Annotated[str, Meta(max_length=MAX_LINE_CHARS)]
     source: Literal["stdout", "stderr", "system"] = "stdout"
     ts: str | None = None
 
 
-class _Step(msgspec.Struct, forbid_unknown_fields=True):
+class _Step(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     # `Name`: msgspec searches its patterns, so the end is `\Z` (`$` takes a final newline)
     name: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:/@-]{1,200}\Z")]
     status: Literal["pending", "in_progress", "succeeded", "failed", "skipped"]
@@ -45,7 +47,7 @@ class _Step(msgspec.Struct, forbid_unknown_fields=True):
 _Amount = Annotated[int, Meta(ge=0, le=MAX_AMOUNT)] | Annotated[float, Meta(ge=0, le=1e15)]
 
 
-class _Progress(msgspec.Struct, forbid_unknown_fields=True):
+class _Progress(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     current: _Amount
     total: _Amount | None = None
     message: Annotated[str, Meta(max_length=MAX_PROGRESS_MESSAGE)] | None = None
