@@ -27,7 +27,6 @@ current_output: contextvars.ContextVar[JobOutput | None] = contextvars.ContextVa
 )
 
 SOURCES = frozenset({"stdout", "stderr", "system"})
-_now = datetime.now
 _STARTS_OR_ENDS = frozenset({"in_progress", "succeeded", "failed", "skipped"})
 MAX_LINE_BYTES = 64 * 1024
 TRUNCATED = " [... line truncated: {} more bytes]"
@@ -143,9 +142,9 @@ class JobOutput:
         # Sent as the server reads it: the source only when not stdout, the time as text.
         entry: dict[str, Any]
         if source == "stdout":
-            entry = {"data": line, "ts": _now(UTC)}
+            entry = {"data": line, "ts": datetime.now(UTC)}
         elif source in SOURCES:
-            entry = {"data": line, "ts": _now(UTC), "source": source}
+            entry = {"data": line, "ts": datetime.now(UTC), "source": source}
         else:
             raise ValueError("source must be one of " + ", ".join(sorted(SOURCES)))
         with self._lock:
