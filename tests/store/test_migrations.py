@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -20,9 +21,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from jobyard.api.schemas.update_batches import read_batch
+from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import NewJob, NewLogEntry
 from jobyard.domain.ids import new_id
-from jobyard.store import Store, open_store
+from jobyard.store import Store, open_store, tables
 from jobyard.store.migrate import alembic_config
 from jobyard.store.sql_store import SqlStoreBase
 from jobyard.store.tables import metadata
@@ -169,6 +172,27 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
         await store.log_append(
             tenant, job.id, 1, [NewLogEntry("stderr", "also", when), NewLogEntry("stdout", "3")]
         )
+        written = datetime(2026, 5, 4, 4, 0, tzinfo=UTC)
+        async with store.engine.begin() as conn:  # as an update read straight writes its lines
+            await conn.execute(
+                tables.log_chunks.insert().values(
+                    job_id=job.id,
+                    first_seq=4,
+                    last_seq=6,
+                    tenant_id=tenant,
+                    execution_number=1,
+                    ts=written,
+                    lines=_checked_lines_text(
+                        {
+                            "data": "offset",
+                            "source": "stderr",
+                            "ts": "2026-05-04T08:32:01.000005+05:30",
+                        },
+                        {"data": "untimed"},
+                        {"data": "whole", "source": "system", "ts": "2026-05-04T03:02:01Z"},
+                    ),
+                )
+            )
         before = await store.log_list(tenant, job.id, after=0, limit=10)
 
         def to(revision: str) -> Callable[[Connection], None]:
@@ -191,6 +215,22 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
     finally:
         await store.close()
     assert (revision, diffs, index_diffs) == (HEAD, [], {})
-    assert [line.data for line in lines] == ["kept", "also", "3"]
+    assert [line.data for line in lines] == ["kept", "also", "3", "offset", "untimed", "whole"]
     assert lines == before
+    assert [line.source for line in lines[3:]] == ["stderr", "stdout", "system"]
     assert lines[1].ts == when
+    assert [line.ts for line in lines[3:]] == [
+        datetime(2026, 5, 4, 3, 2, 1, 5, tzinfo=UTC),
+        written,
+        datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC),
+    ]
+
+
+def _checked_lines_text(*lines: dict[str, Any]) -> str:
+    """The chunk text of `lines` as an update read straight brings them."""
+    body = orjson.dumps({"updates": [{"job_id": "j", "execution_number": 1, "logs": lines}]})
+    read = read_batch(body)
+    assert read is not None
+    checked = read["updates"][0].logs
+    assert isinstance(checked, CheckedLines)
+    return checked.json().decode()

@@ -4,7 +4,12 @@ that apply, numbered on from the job's other lines, in the order of the batch.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import orjson
+
+from jobyard.api.schemas.update_batches import read_batch
+from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import ExecutionUpdate, NewLogEntry, NewRecordError
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import Store
@@ -75,3 +80,51 @@ async def test_an_update_without_output_writes_no_lines(store: Store, tenant_id:
     assert o.applied
     assert o.log_lines is None
     assert await store.log_list(tenant_id, job.id, after=0, limit=10) == []
+
+
+def checked(*lines: dict[str, Any]) -> CheckedLines:
+    """`lines` as an update read straight from a worker's body carries them."""
+    body = orjson.dumps({"updates": [{"job_id": "j", "execution_number": 1, "logs": lines}]})
+    read = read_batch(body)
+    assert read is not None
+    logs = read["updates"][0].logs
+    assert isinstance(logs, CheckedLines)
+    return logs
+
+
+async def test_lines_read_straight_are_kept_as_they_came_and_read_as_lines(
+    store: Store, tenant_id: str
+) -> None:
+    """Kept as their JSON, by an end (the backends' own path for ends) and by an update that
+    goes on; read back as any lines, times in UTC, a line without one at its write's."""
+    ended, going = await add_jobs(store, tenant_id, 2)
+    await claim(store, tenant_id, max=2)
+    lines = checked(
+        {"data": "zoned", "source": "stderr", "ts": "2030-01-02T08:34:05.000007+05:30"},
+        {"data": "untimed"},
+        {"data": 'é ✓ 😀 "quoted"\n', "source": "system", "ts": "2030-01-02T03:04:05Z"},
+    )
+    steps = [{"name": "read", "status": "succeeded"}]
+    outcomes = await store.execution_update_many(
+        tenant_id,
+        [
+            ExecutionUpdate(ended.id, 1, status=ES.SUCCEEDED, steps=steps, logs=lines),
+            ExecutionUpdate(going.id, 1, logs=lines),
+        ],
+    )
+    assert [(o.applied, o.log_lines) for o in outcomes] == [(True, 3), (True, 3)]
+    for job in (ended, going):
+        read = await store.log_list(tenant_id, job.id, after=0, limit=10)
+        assert [(e.seq, e.source, e.data) for e in read] == [
+            (1, "stderr", "zoned"),
+            (2, "stdout", "untimed"),
+            (3, "system", 'é ✓ 😀 "quoted"\n'),
+        ]
+        assert read[0].ts == datetime(2030, 1, 2, 3, 4, 5, 7, tzinfo=UTC)
+        assert read[2].ts == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+        assert read[1].ts > datetime(2026, 1, 1, tzinfo=UTC)
+    # a trim that cuts into those lines keeps the rest of them as they were
+    await store.log_trim(tenant_id, going.id, 1, 2, "[{} dropped]")
+    kept = await store.log_list(tenant_id, going.id, after=0, limit=10)
+    assert [(e.seq, e.data) for e in kept] == [(2, "[2 dropped]"), (3, 'é ✓ 😀 "quoted"\n')]
+    assert kept[1].ts == datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)

@@ -5,6 +5,7 @@ The store fills them; nothing here does I/O.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -167,7 +168,7 @@ class ExecutionUpdate:
     pid: int | None = None  # the process running it, when not the worker's own (a command)
     hostname: str | None = None
     # Output written with the update, in its transaction, only when the update applies.
-    logs: list[NewLogEntry] | None = None
+    logs: Sequence[NewLogEntry] | None = None  # a `CheckedLines` when read straight
     record_errors: list[NewRecordError] | None = None
 
     def follows(self) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 
+from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import ExecutionUpdate, LogEntry, NewLogEntry, UpdateOutcome
 from jobyard.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from jobyard.domain.ids import is_id
@@ -34,7 +35,7 @@ DROPPED = "[jobyard: {} older lines of this execution were dropped to keep the l
 
 # A line of at most this many characters is at most MAX_LINE_BYTES in UTF-8 (4 bytes a character
 # at most): it needs no cut, nor the encoding that would tell.
-_SURELY_SHORT = MAX_LINE_BYTES // 4
+SURELY_SHORT = MAX_LINE_BYTES // 4
 
 
 def log_topic(tenant_id: str, job_id: str) -> str:
@@ -64,9 +65,10 @@ def check_update_output(u: ExecutionUpdate) -> None:
             raise PayloadTooLarge(
                 f"at most {MAX_UPDATE_LINES} log lines in one update", field="logs"
             )
-        check_sources(u.logs, "logs")
-        if any(len(e.data) > _SURELY_SHORT for e in u.logs):
-            u.logs = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in u.logs]
+        if not isinstance(u.logs, CheckedLines):  # those passed the rest as they were read
+            check_sources(u.logs, "logs")
+            if any(len(e.data) > SURELY_SHORT for e in u.logs):
+                u.logs = [NewLogEntry(e.source, truncate(e.data), e.ts) for e in u.logs]
     if u.record_errors is not None and len(u.record_errors) > MAX_UPDATE_RECORD_ERRORS:
         raise PayloadTooLarge(
             f"at most {MAX_UPDATE_RECORD_ERRORS} record errors in one update",

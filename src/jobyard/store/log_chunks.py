@@ -4,8 +4,12 @@ A job that logs ten lines a run would otherwise write ten rows and ten index ent
 own: the price of following a job was mostly that. A chunk holds the lines one update or append
 brought, up to `MAX_CHUNK_LINES`, with consecutive seqs from `first_seq` to `last_seq`, as JSON
 text: `[[ts, source, data], ...]`, where `ts` is microseconds since the epoch (exact, and the
-same on both databases), or null for "when the chunk was written" (its `ts` column). Readers get
-lines (`LogEntry`) as before; only the store knows of chunks.
+same on both databases), or null for "when the chunk was written" (its `ts` column). Lines read
+straight from a worker's update (`CheckedLines`) are kept as the JSON they give, objects instead
+of arrays: `[{"data": ..., "source": ..., "ts": ...}, ...]`, `source` left out for stdout and `ts`
+for the chunk's time, a time in RFC 3339; making those lines into arrays cost the server more
+than all the rest of their write. Readers get lines (`LogEntry`) as before; only the store knows
+of chunks.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import msgspec
 import orjson
 
+from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import LogEntry, NewLogEntry
 
 MAX_CHUNK_LINES = 1000  # an update's most (the API's bound); an append is cut to this size
@@ -30,6 +36,8 @@ def micros(ts: datetime) -> int:
 
 def lines_text(entries: Sequence[NewLogEntry]) -> str:
     """The JSON a chunk keeps for `entries`."""
+    if isinstance(entries, CheckedLines):
+        return entries.json().decode()
     return orjson.dumps(
         [(None if e.ts is None else micros(e.ts), e.source, e.data) for e in entries]
     ).decode()
@@ -37,21 +45,35 @@ def lines_text(entries: Sequence[NewLogEntry]) -> str:
 
 def pieces(first_seq: int, entries: Sequence[NewLogEntry]) -> Iterator[tuple[int, int, str]]:
     """`entries`, numbered from `first_seq`, as chunks: (first seq, last seq, lines text)."""
+    if len(entries) <= MAX_CHUNK_LINES:  # whole: checked lines keep their own text
+        yield first_seq, first_seq + len(entries) - 1, lines_text(entries)
+        return
     for start in range(0, len(entries), MAX_CHUNK_LINES):
         part = entries[start : start + MAX_CHUNK_LINES]
         yield first_seq + start, first_seq + start + len(part) - 1, lines_text(part)
 
 
+class _Line(msgspec.Struct, gc=False):
+    """A line as `CheckedLines` write it."""
+
+    data: str
+    source: str = "stdout"
+    ts: datetime | None = None
+
+
+_CHUNK = msgspec.json.Decoder(list[tuple[int | None, str, str] | _Line])
+
+
 def entries_of(row: Any) -> list[LogEntry]:
     """The lines of a chunk row (`first_seq`, `execution_number`, `ts`, `lines`), in order."""
     first, number, written = int(row.first_seq), int(row.execution_number), row.ts
-    return [
-        LogEntry(
-            seq=first + i,
-            execution_number=number,
-            ts=written if t is None else EPOCH + t * _MICROSECOND,
-            source=source,
-            data=data,
-        )
-        for i, (t, source, data) in enumerate(orjson.loads(row.lines))
-    ]
+    entries = []
+    for seq, line in enumerate(_CHUNK.decode(row.lines), first):
+        if isinstance(line, _Line):
+            when, source, data = line.ts, line.source, line.data
+            ts = written if when is None else when.astimezone(UTC)
+        else:
+            t, source, data = line
+            ts = written if t is None else EPOCH + t * _MICROSECOND
+        entries.append(LogEntry(seq, number, ts, source, data))
+    return entries

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Answer, Request
 from jobyard.api.schemas.fields import (
-    EARLIEST,
-    LATEST,
-    AwareDatetime,
     IdText,
     JsonValue,
     Text,
     encodes,
 )
+from jobyard.api.schemas.line_times import LineTime, plain_time
 from jobyard.domain.entities import LogEntry, NewLogEntry, NewRecordError, RecordError
 
 MAX_LINE_CHARS = 1024 * 1024
@@ -28,7 +25,7 @@ class LogEntryIn(Request):
 
     source: Literal["stdout", "stderr", "system"] = "stdout"
     data: Text = Field(max_length=MAX_LINE_CHARS)
-    ts: AwareDatetime | None = None
+    ts: LineTime | None = None
 
     def to_new(self) -> NewLogEntry:
         return NewLogEntry(self.source, self.data, self.ts)
@@ -36,28 +33,6 @@ class LogEntryIn(Request):
 
 _SOURCES = frozenset(("stdout", "stderr", "system"))
 _KEYS = frozenset(("source", "data", "ts"))
-# The times workers send (`datetime.isoformat()` in UTC): read alike by `fromisoformat`.
-# (An offset's hours and minutes within a day and an hour: `fromisoformat` takes +00:90, the
-# full validation refuses it.)
-_PLAIN_TIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)"
-)
-
-
-def plain_time(ts: str) -> datetime | None:
-    """`ts` in UTC if it is a time as workers write it and `_PLAIN_TIME` takes, else None.
-    The workers' own form (`2030-01-02T03:04:05.123456+00:00`) is told by its separators, at
-    a third of the regex's cost: `fromisoformat` takes nothing else with them in those places
-    (`tests/api/test_update_schemas.py` tries)."""
-    if len(ts) == 32 and ts[4:20:3] == "--T::." and ts.endswith("+00:00") and ts.isascii():
-        when = datetime.fromisoformat(ts)
-        if "1" <= ts[0] <= "8":  # the years 1000 to 8999: within the bounds, no need to compare
-            return when
-    elif _PLAIN_TIME.fullmatch(ts):
-        when = datetime.fromisoformat(ts).astimezone(UTC)
-    else:
-        return None
-    return when if EARLIEST <= when < LATEST else None
 
 
 def _plain_entries(value: Any, max_lines: int) -> list[NewLogEntry] | None:

@@ -15,27 +15,33 @@ the body is read as before (orjson, then the models), whose errors name the fiel
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, cast
+from collections.abc import Iterator
+from datetime import UTC
+from itertools import chain
+from operator import attrgetter
+from typing import Annotated, Any, Literal, cast, overload
 
 import msgspec
 from msgspec import Meta
 
 from jobyard.api.schemas.fields import INT32_MAX, Counter, ReportableStatus
-from jobyard.api.schemas.follow import MAX_LINE_CHARS, plain_time
+from jobyard.api.schemas.line_times import ZONED, within_years
 from jobyard.api.schemas.step_reports import MAX_AMOUNT, MAX_PROGRESS_MESSAGE, MAX_UPDATE_STEPS
+from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import ExecutionUpdate, NewLogEntry
 from jobyard.domain.states import ExecutionStatus
-from jobyard.service.logs import MAX_UPDATE_LINES
+from jobyard.service.logs import MAX_UPDATE_LINES, SURELY_SHORT
 
 MAX_BATCH = 1000
 
 
-# gc=False: they hold only text and numbers, so no cycle can run through them, and the collector
-# need not count the dozen a followed job makes.
-class _Line(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    data: Annotated[str, Meta(max_length=MAX_LINE_CHARS)]
+# gc=False: they hold only text, numbers and times, so no cycle can run through them, and the
+# collector need not count the dozen a followed job makes.
+class _Line(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+    # None the service would cut: a longer line is the models' (and the cut's) to take
+    data: Annotated[str, Meta(max_length=SURELY_SHORT)]
     source: Literal["stdout", "stderr", "system"] = "stdout"
-    ts: str | None = None
+    ts: ZONED | None = None
 
 
 class _Step(msgspec.Struct, forbid_unknown_fields=True, gc=False):
@@ -85,7 +91,10 @@ class Decoded(list[ExecutionUpdate]):
 
 
 class _NotPlain(Exception):
-    """A value the models must judge (a time in another form)."""
+    """A value the models must judge (a time out of the years they take)."""
+
+
+_TIME = attrgetter("ts")
 
 
 def read_batch(body: bytes) -> dict[str, Any] | None:
@@ -95,8 +104,11 @@ def read_batch(body: bytes) -> dict[str, Any] | None:
         return None
     try:
         batch = _DECODER.decode(body)
+        lines = chain.from_iterable(u.logs for u in batch.updates if u.logs)
+        if not within_years(list(map(_TIME, filter(_TIME, lines)))):
+            raise _NotPlain
         return {"updates": Decoded([_update(u) for u in batch.updates])}
-    except (msgspec.DecodeError, _NotPlain, ValueError, OverflowError):
+    except (msgspec.DecodeError, _NotPlain, OverflowError):
         return None
 
 
@@ -114,18 +126,45 @@ def _update(u: _Update) -> ExecutionUpdate:
         steps=None if u.steps is None else [{"name": s.name, "status": s.status} for s in u.steps],
         progress=progress,
         counters=cast(dict[str, int] | None, u.counters),
-        logs=None if u.logs is None else [_entry(line) for line in u.logs],
+        logs=None if u.logs is None else _Lines(u.logs),
     )
+
+
+_ENCODER = msgspec.json.Encoder()
+
+
+class _Lines(CheckedLines):
+    """An update's lines as read: made into the domain's only when asked for."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self, lines: list[_Line]) -> None:
+        self._lines = lines
+
+    def json(self) -> bytes:
+        return _ENCODER.encode(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    @overload
+    def __getitem__(self, index: int) -> NewLogEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[NewLogEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> NewLogEntry | list[NewLogEntry]:
+        if isinstance(index, slice):
+            return [_entry(line) for line in self._lines[index]]
+        return _entry(self._lines[index])
+
+    def __iter__(self) -> Iterator[NewLogEntry]:
+        return map(_entry, self._lines)
 
 
 def _entry(line: _Line) -> NewLogEntry:
     ts = line.ts
-    if ts is None:
-        return NewLogEntry(line.source, line.data)
-    when = plain_time(ts)  # ValueError and OverflowError go up: the models judge it
-    if when is None:
-        raise _NotPlain
-    return NewLogEntry(line.source, line.data, when)
+    return NewLogEntry(line.source, line.data, None if ts is None else ts.astimezone(UTC))
 
 
 __all__ = ["Decoded", "read_batch"]

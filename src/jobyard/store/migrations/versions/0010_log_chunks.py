@@ -63,20 +63,34 @@ def downgrade() -> None:
         sa.Column("source", sa.String(8), nullable=False),
         sa.Column("data", sa.Text, nullable=False),
     )
+    # A chunk's line is an array, [micros, source, data], or an object as `CheckedLines` write
+    # it: {"data", "source"?, "ts"?}, its time in RFC 3339 with six digits or none past the
+    # second (`store/log_chunks.py`).
     if _on_postgres():
         lines = (
             "SELECT c.job_id, c.first_seq + x.ord - 1, c.tenant_id, c.execution_number,"
-            " coalesce(to_timestamp((x.line ->> 0)::bigint / 1e6), c.ts),"
-            " x.line ->> 1, x.line ->> 2"
+            " coalesce(to_timestamp((x.line ->> 0)::bigint / 1e6),"
+            " (x.line ->> 'ts')::timestamptz, c.ts),"
+            " coalesce(x.line ->> 1, x.line ->> 'source', 'stdout'),"
+            " coalesce(x.line ->> 2, x.line ->> 'data')"
             " FROM log_chunks c,"
             " jsonb_array_elements(c.lines::jsonb) WITH ORDINALITY AS x(line, ord)"
         )
     else:
+        # a time as epoch seconds, as `UtcDateTime` writes them: whole microseconds over 1e6
         lines = (
-            "SELECT c.job_id, c.first_seq + x.key, c.tenant_id, c.execution_number,"
-            " coalesce(json_extract(x.value, '$[0]') / 1e6, c.ts),"
-            " json_extract(x.value, '$[1]'), json_extract(x.value, '$[2]')"
-            " FROM log_chunks c, json_each(c.lines) AS x"
+            "SELECT job_id, seq, tenant_id, execution_number, coalesce(m / 1e6,"
+            " (CAST(strftime('%s', substr(t, 1, 19) || ltrim(substr(t, 20), '.0123456789'))"
+            " AS INTEGER) * 1000000"
+            " + CASE substr(t, 20, 1) WHEN '.' THEN CAST(substr(t, 21, 6) AS INTEGER) ELSE 0 END"
+            ") / 1e6, ts), source, data"
+            " FROM (SELECT c.job_id, c.first_seq + x.key AS seq, c.tenant_id,"
+            " c.execution_number, c.ts, json_extract(x.value, '$[0]') AS m,"
+            " json_extract(x.value, '$.ts') AS t,"
+            " coalesce(json_extract(x.value, '$[1]'), json_extract(x.value, '$.source'),"
+            " 'stdout') AS source,"
+            " coalesce(json_extract(x.value, '$[2]'), json_extract(x.value, '$.data')) AS data"
+            " FROM log_chunks c, json_each(c.lines) AS x)"
         )
     op.execute(
         "INSERT INTO log_entries (job_id, seq, tenant_id, execution_number, ts, source, data) "
