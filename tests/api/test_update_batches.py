@@ -96,10 +96,11 @@ def test_the_worker_runtimes_own_body_is_read_straight() -> None:
         (_body(_end(result={"rows": 1})), "result"),  # a field these shapes leave to the models
         (_body(_end(steps=[{"name": "s", "status": "failed", "error": {"code": "E"}}])), "steps"),
         (_body(_end(execution_number=1.0)), "an integer written as a float"),
-        (_body(_end(logs=[{"data": "x", "ts": "2030-01-02 03:04:05"}])), "another time form"),
+        (_body(_end(logs=[{"data": "x", "ts": "2030-01-02 03:04:05"}])), "a time without a zone"),
         (_body(_end(worker_id="nul\x00")), "a NUL"),
         (_body(_end(logs=[{"data": "x", "ts": "9999-01-01T00:00:00.000000+00:00"}])), "too late"),
         (_body(_end(logs=[{"data": "x", "ts": "2030-02-30T00:00:00.000000+00:00"}])), "no day"),
+        (_body(_end(logs=[{"data": "x" * (16 * 1024 + 1)}])), "a line that may need a cut"),
         (_body(_end(steps=[{"name": "read\n", "status": "succeeded"}])), "a name's newline"),
         (_body(_end(execution_number=2**31)), "out of bounds"),
         (b'{"updates": []}', "no updates"),

@@ -4,13 +4,16 @@
 Read as JSON into dictionaries and then checked by the models field by field, a plain end cost
 the server 5 µs to read and a followed one (steps, progress, ten lines) 20: a third of what
 following a job added to the server's work. Here the shapes workers send are decoded and
-checked in one step (msgspec, from the bytes) straight into the domain's updates.
+checked in one step (msgspec, from the bytes) straight into the domain's updates; an update's
+lines stay as they were decoded (`CheckedLines`), and the store keeps them as their JSON.
 
 Only what the models would take, as they would make it: a field these shapes do not list (a
 result, record errors, a step's error), a value out of their bounds, a NUL (`\\u0000`), an
-integer written as 5.0, a time not in the form workers write: `read_batch` answers None, and
-the body is read as before (orjson, then the models), whose errors name the field at fault.
-`tests/api/test_update_batches.py` holds the two readings to the same answers.
+integer written as 5.0, a line long enough to be cut, a time without a zone or outside the
+years a log keeps: `read_batch` answers None, and the body is read as before (orjson, then the
+models), whose errors name the field at fault. A line's time is read as the models read it
+(`line_times.py`). `tests/api/test_update_batches.py` holds the two readings to the same
+answers.
 """
 
 from __future__ import annotations
