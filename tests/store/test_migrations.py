@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -21,8 +20,6 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from jobyard.api.schemas.update_batches import read_batch
-from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import NewJob, NewLogEntry
 from jobyard.domain.ids import new_id
 from jobyard.store import Store, open_store, tables
@@ -30,6 +27,7 @@ from jobyard.store.migrate import alembic_config
 from jobyard.store.sql_store import SqlStoreBase
 from jobyard.store.tables import metadata
 from tests.support import databases
+from tests.support.checked_lines import checked
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -182,7 +180,7 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
                     tenant_id=tenant,
                     execution_number=1,
                     ts=written,
-                    lines=_checked_lines_text(
+                    lines=checked(
                         {
                             "data": "offset",
                             "source": "stderr",
@@ -190,7 +188,9 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
                         },
                         {"data": "untimed"},
                         {"data": "whole", "source": "system", "ts": "2026-05-04T03:02:01Z"},
-                    ),
+                    )
+                    .json()
+                    .decode(),
                 )
             )
         before = await store.log_list(tenant, job.id, after=0, limit=10)
@@ -224,13 +224,3 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
         written,
         datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC),
     ]
-
-
-def _checked_lines_text(*lines: dict[str, Any]) -> str:
-    """The chunk text of `lines` as an update read straight brings them."""
-    body = orjson.dumps({"updates": [{"job_id": "j", "execution_number": 1, "logs": lines}]})
-    read = read_batch(body)
-    assert read is not None
-    checked = read["updates"][0].logs
-    assert isinstance(checked, CheckedLines)
-    return checked.json().decode()

@@ -4,16 +4,12 @@ that apply, numbered on from the job's other lines, in the order of the batch.""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-import orjson
-
-from jobyard.api.schemas.update_batches import read_batch
-from jobyard.domain.checked_lines import CheckedLines
 from jobyard.domain.entities import ExecutionUpdate, NewLogEntry, NewRecordError
 from jobyard.domain.states import ExecutionStatus
 from jobyard.store import Store
 from tests.store.builders import add_jobs, claim
+from tests.support.checked_lines import checked
 
 ES = ExecutionStatus
 
@@ -80,16 +76,6 @@ async def test_an_update_without_output_writes_no_lines(store: Store, tenant_id:
     assert o.applied
     assert o.log_lines is None
     assert await store.log_list(tenant_id, job.id, after=0, limit=10) == []
-
-
-def checked(*lines: dict[str, Any]) -> CheckedLines:
-    """`lines` as an update read straight from a worker's body carries them."""
-    body = orjson.dumps({"updates": [{"job_id": "j", "execution_number": 1, "logs": lines}]})
-    read = read_batch(body)
-    assert read is not None
-    logs = read["updates"][0].logs
-    assert isinstance(logs, CheckedLines)
-    return logs
 
 
 async def test_lines_read_straight_are_kept_as_they_came_and_read_as_lines(
