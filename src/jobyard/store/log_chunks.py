@@ -45,11 +45,9 @@ def lines_text(entries: Sequence[NewLogEntry]) -> str:
 
 def pieces(first_seq: int, entries: Sequence[NewLogEntry]) -> Iterator[tuple[int, int, str]]:
     """`entries`, numbered from `first_seq`, as chunks: (first seq, last seq, lines text)."""
-    if len(entries) <= MAX_CHUNK_LINES:  # whole: checked lines keep their own text
-        yield first_seq, first_seq + len(entries) - 1, lines_text(entries)
-        return
+    whole = len(entries) <= MAX_CHUNK_LINES  # not sliced: checked lines keep their own text
     for start in range(0, len(entries), MAX_CHUNK_LINES):
-        part = entries[start : start + MAX_CHUNK_LINES]
+        part = entries if whole else entries[start : start + MAX_CHUNK_LINES]
         yield first_seq + start, first_seq + start + len(part) - 1, lines_text(part)
 
 
