@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobyard.domain.entities import ExecutionUpdate, WorkerIdentity
+from jobyard.domain.entities import ClaimRequest, ExecutionUpdate, WorkerIdentity
 from jobyard.domain.ids import new_id
 from jobyard.domain.states import ExecutionStatus, JobStatus
 from jobyard.store import Store
@@ -112,6 +112,38 @@ async def test_claim_respects_queues_types_max_and_tenant(
     assert [c.execution.job_id for c in rest] == [mail[2].id, report_job.id]
     assert await claim(store, tenant_id, ("mail", "reports"), max=10) == []
     assert len(await claim(store, other_tenant_id, ("mail",), max=10)) == 2
+
+
+async def test_a_claim_reads_its_workers_kill_orders_with_it(
+    store: Store, tenant_id: str, other_tenant_id: str
+) -> None:
+    """What a long poll's first look answers: the executions it leased and the kill orders
+    waiting for its worker, as the two reads one after the other would (each backend's own
+    path, against `execution_kill_orders`)."""
+    w1, w2 = WorkerIdentity(id="w-1"), WorkerIdentity(id="w-2")
+
+    def req(worker: WorkerIdentity, max: int = 5) -> ClaimRequest:
+        return ClaimRequest(queues=["default"], max=max, worker=worker)
+
+    held = await add_jobs(store, tenant_id, 3)
+    claimed, kills = await store.execution_claim_with_kills(tenant_id, req(w1, max=2))
+    assert [c.execution.job_id for c in claimed] == [held[0].id, held[1].id]
+    assert [c.execution.worker_id for c in claimed] == ["w-1", "w-1"]
+    assert kills == []
+    await store.job_cancel(tenant_id, held[1].id, kill_order(await store.now()))
+    later = await add_job(store, tenant_id)
+    claimed, kills = await store.execution_claim_with_kills(tenant_id, req(w1))
+    assert [c.execution.job_id for c in claimed] == [held[2].id, later.id]
+    assert [(c.job_type, c.execution.status) for c in claimed] == [("t", ES.IN_PROGRESS)] * 2
+    assert kills == [(held[1].id, 1)] == await store.execution_kill_orders(tenant_id, "w-1")
+    # Nothing left to lease: the kill orders still come back.
+    assert await store.execution_claim_with_kills(tenant_id, req(w1)) == ([], [(held[1].id, 1)])
+    assert await store.execution_claim_with_kills(tenant_id, req(w2)) == ([], [])
+    assert await store.execution_claim_with_kills(tenant_id, req(WorkerIdentity())) == ([], [])
+    assert await store.execution_claim_with_kills(other_tenant_id, req(w1)) == ([], [])
+    gone = await add_job(store, other_tenant_id)
+    claimed, kills = await store.execution_claim_with_kills(other_tenant_id, req(w1))
+    assert ([c.execution.job_id for c in claimed], kills) == ([gone.id], [])
 
 
 async def test_concurrent_claimers_never_share_an_execution(store: Store, tenant_id: str) -> None:

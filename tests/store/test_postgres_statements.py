@@ -22,7 +22,12 @@ from jobyard.domain.states import ExecutionStatus
 from jobyard.store import open_store, postgres_hot_path
 from jobyard.store.end_batches import FreshSteps
 from jobyard.store.postgres_hot_path import _Followed
-from jobyard.store.postgres_statements import FRESH_STEPS_END, JOB_STEPS_LOCK, STEPS_CHANGED
+from jobyard.store.postgres_statements import (
+    EXECUTION_CLAIM_WITH_KILLS,
+    FRESH_STEPS_END,
+    JOB_STEPS_LOCK,
+    STEPS_CHANGED,
+)
 from tests.store.builders import add_jobs, claim, current
 from tests.support import databases
 
@@ -79,6 +84,34 @@ async def test_locking_the_steps_of_a_batch_reads_its_jobs_only(
     plan = json.loads(text)[0]["Plan"]
     assert rows_read(plan, "jobs") <= len(wanted) + 1  # 21 ids asked; the tenant has 2,000
     assert sorted(str(r["id"]) for r in locked) == wanted  # not the other tenant's
+
+
+async def test_a_claim_with_its_kill_orders_reads_what_it_leases_and_no_more(
+    young: tuple[asyncpg.Connection, str, list[str], str],
+) -> None:
+    """The kill orders are read through the index of pending ones: not the tenant's jobs."""
+    conn, tenant, jobs, _ = young
+    await conn.execute(
+        "UPDATE executions SET status = 'in_progress', worker_id = 'w-1' WHERE job_id = $1",
+        jobs[0],
+    )
+    await conn.execute(
+        "UPDATE jobs SET status = 'in_progress', kill_requested_at = now() WHERE id = $1", jobs[0]
+    )
+    sql = EXECUTION_CLAIM_WITH_KILLS.format(
+        conditions="e.tenant_id = $1 AND e.status = 'queued' AND e.available_at <= now()"
+        " AND e.queue = $9"
+    )
+    args = (tenant, 2, 30, "w-1", None, None, None, None, "default")
+    (text,) = await conn.fetchrow("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, *args)
+    plan = json.loads(text)[0]["Plan"]
+    # Each of the two leased, picked from the claim index, found by key and written; its
+    # job found by key and started; the one kill order: of the tenant's 2,000.
+    assert rows_read(plan, "executions") <= 2 + 2 + 2 + 1
+    assert rows_read(plan, "jobs") <= 2 + 2 + 1
+    leased = await conn.fetch(sql, *args)
+    assert [str(r["job_id"]) for r in leased] == jobs[3:5]  # the two after the EXPLAIN's
+    assert json.loads(leased[0]["kills"]) == [[jobs[0], 1]]
 
 
 def _stepped_ends(job_ids: list[str]) -> list[Any]:

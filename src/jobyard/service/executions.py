@@ -102,10 +102,15 @@ class ExecutionService:
         # Registered before the first look: work announced while a look runs wakes the next
         # wait at once, instead of waiting for the next announcement or the poll.
         async with self.notifier.listen(topics) as listener:
-            known = await self.store.execution_kill_orders(tenant, worker) if worker else []
+            # The first look reads the kill orders the worker may not know yet with its claim,
+            # in one trip where the store can; a look that a kill order woke reads them again.
+            if req.max:
+                claimed, known = await self.store.execution_claim_with_kills(tenant, req)
+            else:
+                claimed = []
+                known = await self.store.execution_kill_orders(tenant, worker) if worker else []
             kills = known
             while True:
-                claimed = await self.store.execution_claim(tenant, req) if req.max else []
                 remaining = deadline - time.monotonic()
                 # Kill orders the worker could know already do not end the wait, or a worker
                 # whose handler is slow to stop would spin; one registered since does, at once.
@@ -117,6 +122,7 @@ class ExecutionService:
                 woke = await listener.wait(min(remaining, POLL_S))
                 if worker and woke and kill_topic(tenant, worker) in listener.heard():
                     kills = await self.store.execution_kill_orders(tenant, worker)
+                claimed = await self.store.execution_claim(tenant, req) if req.max else []
 
     async def update(self, principal: Principal, update: ExecutionUpdate) -> UpdateOutcome:
         """One update; a refusal becomes NotFound or Conflict (409 with the current state)."""

@@ -123,6 +123,13 @@ class ExecutionQueries(JobQueries):
         claimed.sort(key=lambda x: (-x.priority, x.available_at, x.job_id))
         return claimed
 
+    async def execution_claim_with_kills(
+        self, tenant_id: str, req: ClaimRequest
+    ) -> tuple[list[ClaimedExecution], list[tuple[str, int]]]:
+        """The kill orders waiting for the claim's worker, then the claim."""
+        kills = await self.execution_kill_orders(tenant_id, req.worker.id) if req.worker.id else []
+        return await self.execution_claim(tenant_id, req), kills
+
     async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
         """The running executions `worker_id` holds whose jobs have a kill order waiting."""
         stmt = (

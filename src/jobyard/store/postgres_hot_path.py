@@ -171,52 +171,30 @@ class PostgresHotPath(BulkUpdates):
 
     # claim -------------------------------------------------------------------------------------
     async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
-        conditions = ["e.tenant_id = $1", "e.status = 'queued'", "e.available_at <= now()"]
-        args: list[Any] = [
-            tenant_id,
-            req.max,
-            req.lease_s,
-            req.worker.id,
-            req.holder,
-            req.worker.hostname,
-            req.worker.pid,
-            req.status_details,
-        ]
-
-        def given(sql: str, value: Any) -> None:
-            args.append(value)
-            conditions.append(sql.format(f"${len(args)}"))
-
-        if not req.all_queues:
-            # One queue as `=`, so the claim index gives the order and no sort is needed.
-            if len(req.queues) == 1:
-                given("e.queue = {}", req.queues[0])
-            else:
-                given("e.queue = ANY({}::text[])", list(req.queues))
-        if req.job_ids is not None:
-            given("e.job_id = ANY({}::uuid[])", list(req.job_ids))
-        if req.types:
-            given("e.type = ANY({}::text[])", list(req.types))
-        if req.targets is not None:
-            given("e.target = ANY({}::text[])", list(req.targets))
-        if req.expected_version is not None:
-            given("e.version = {}", req.expected_version)
-        # Only this module's own fragments are joined in; every value is a parameter.
-        sql = statements.EXECUTION_CLAIM.format(conditions=" AND ".join(conditions))
+        conditions, args = _claim_filters(tenant_id, req)
+        sql = statements.EXECUTION_CLAIM.format(conditions=conditions)
         async with self._raw() as conn:
             found = await conn.fetch(sql, *args)
-        return [
-            ClaimedExecution(
-                execution=rows.execution_from(r),
-                job_type=r["type"],
-                params=r["job_params"],
-                document=r["job_document"],
-            )
-            for r in found
-        ]
+        return [_claimed(r) for r in found]
+
+    async def execution_claim_with_kills(
+        self, tenant_id: str, req: ClaimRequest
+    ) -> tuple[list[ClaimedExecution], list[tuple[str, int]]]:
+        """Both in one statement (`EXECUTION_CLAIM_WITH_KILLS`)."""
+        if not req.worker.id:
+            return await super().execution_claim_with_kills(tenant_id, req)
+        conditions, args = _claim_filters(tenant_id, req)
+        sql = statements.EXECUTION_CLAIM_WITH_KILLS.format(conditions=conditions)
+        async with self._raw() as conn:
+            found = await conn.fetch(sql, *args)
+        kills = found[0]["kills"] or []
+        return (
+            [_claimed(r) for r in found if r["job_id"] is not None],
+            [(job_id, number) for job_id, number in kills],
+        )
 
     async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
-        """As the general query does; asked by every claim that names its worker."""
+        """As the general query does; asked by a long poll that a kill order woke."""
         async with self._raw() as conn:
             found = await conn.fetch(statements.EXECUTION_KILL_ORDERS, tenant_id, worker_id)
         return [(r["job_id"], r["execution_number"]) for r in found]
@@ -280,6 +258,51 @@ class PostgresHotPath(BulkUpdates):
                 return await _stepped_end(conn, tenant_id, made, stepped)
             except asyncpg.exceptions.DeadlockDetectedError:  # once more, as `_deadlock_retried`
                 return await _stepped_end(conn, tenant_id, made, stepped)
+
+
+def _claim_filters(tenant_id: str, req: ClaimRequest) -> tuple[str, list[Any]]:
+    """A claim's conditions, and its parameters: those the statement names, then the filters'."""
+    conditions = ["e.tenant_id = $1", "e.status = 'queued'", "e.available_at <= now()"]
+    args: list[Any] = [
+        tenant_id,
+        req.max,
+        req.lease_s,
+        req.worker.id,
+        req.holder,
+        req.worker.hostname,
+        req.worker.pid,
+        req.status_details,
+    ]
+
+    def given(sql: str, value: Any) -> None:
+        args.append(value)
+        conditions.append(sql.format(f"${len(args)}"))
+
+    if not req.all_queues:
+        # One queue as `=`, so the claim index gives the order and no sort is needed.
+        if len(req.queues) == 1:
+            given("e.queue = {}", req.queues[0])
+        else:
+            given("e.queue = ANY({}::text[])", list(req.queues))
+    if req.job_ids is not None:
+        given("e.job_id = ANY({}::uuid[])", list(req.job_ids))
+    if req.types:
+        given("e.type = ANY({}::text[])", list(req.types))
+    if req.targets is not None:
+        given("e.target = ANY({}::text[])", list(req.targets))
+    if req.expected_version is not None:
+        given("e.version = {}", req.expected_version)
+    # Only this module's own fragments are joined in; every value is a parameter.
+    return " AND ".join(conditions), args
+
+
+def _claimed(r: asyncpg.Record) -> ClaimedExecution:
+    return ClaimedExecution(
+        execution=rows.execution_from(r),
+        job_type=r["type"],
+        params=r["job_params"],
+        document=r["job_document"],
+    )
 
 
 async def _stepped_end(

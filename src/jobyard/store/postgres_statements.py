@@ -47,7 +47,7 @@ SELECT id, status, created_at, scheduled_at FROM made
 
 # $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
 # $8 status_details; the filters a claim gives follow, from $9.
-EXECUTION_CLAIM = """
+_CLAIM = """
 WITH picked AS (
   SELECT e.job_id, e.execution_number FROM executions e
   WHERE {conditions}
@@ -71,10 +71,28 @@ WITH picked AS (
   UPDATE jobs j SET status = 'in_progress', started_at = coalesce(j.started_at, now()),
     updated_at = now()
   FROM leased l WHERE j.id = l.job_id
-)
+)"""
+# `started` is not read: PostgreSQL runs a data-modifying WITH to completion all the same.
+_LEASED = """
 SELECT * FROM leased l ORDER BY l.priority DESC, l.available_at, l.job_id
 """
-# `started` is not read: PostgreSQL runs a data-modifying WITH to completion all the same.
+EXECUTION_CLAIM = _CLAIM + _LEASED
+
+# The claim, and the kill orders waiting for its worker ($4) read in the same statement, as
+# `EXECUTION_KILL_ORDERS` reads them: a long poll's first look is one round trip, not two. The
+# aggregate answers one row whatever it finds, and each leased row is joined to it: a claim
+# that leases nothing still answers that row, its `job_id` null. The kill orders are read in
+# the statement's snapshot, from before it leased anything.
+_KILLS_BESIDE = f""", kills AS (
+  SELECT jsonb_agg(jsonb_build_array(e.job_id, e.execution_number)) AS kills
+  FROM jobs j JOIN executions e ON e.job_id = j.id
+  WHERE j.tenant_id = $1 AND {pending_kill("j")}
+    AND e.status = 'in_progress' AND e.worker_id = $4
+)
+SELECT l.*, k.kills FROM kills k LEFT JOIN leased l ON true
+ORDER BY l.priority DESC, l.available_at, l.job_id
+"""  # noqa: S608 -- a constant of the schema's; every value is a parameter
+EXECUTION_CLAIM_WITH_KILLS = _CLAIM + _KILLS_BESIDE
 
 # From the jobs with a kill order still to carry out (`ix_jobs_kill_pending`: almost always
 # none) to their running executions that `$2` holds.

@@ -147,6 +147,12 @@ class Store(Protocol):
     async def execution_claim(
         self, tenant_id: str, req: ClaimRequest
     ) -> list[ClaimedExecution]: ...
+    async def execution_claim_with_kills(
+        self, tenant_id: str, req: ClaimRequest
+    ) -> tuple[list[ClaimedExecution], list[tuple[str, int]]]:
+        """A claim, and the kill orders waiting for its worker (`req.worker.id`; none without
+        one), read together: in one trip to the database where the backend can."""
+
     async def execution_update_many(
         self, tenant_id: str, updates: list[ExecutionUpdate]
     ) -> list[UpdateOutcome]:

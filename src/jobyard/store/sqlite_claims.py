@@ -92,36 +92,65 @@ def _claim(
     return leased, db.execute(JOBS_START, (ids, at)).fetchall()
 
 
+def _claim_params(tenant_id: str, req: ClaimRequest, at: float) -> tuple[Any, ...]:
+    """`EXECUTIONS_CLAIM`'s parameters, in its order."""
+    return (
+        hex_id(tenant_id),
+        at,
+        orjson.dumps(list(req.queues)).decode(),
+        orjson.dumps(list(req.types)).decode() if req.types else None,
+        req.max,
+        req.lease_s,
+        req.worker.id,
+        req.holder,
+        req.worker.hostname,
+        req.worker.pid,
+    )
+
+
+def _claimed(leased: list[Any], started: list[Any]) -> list[ClaimedExecution]:
+    """The leased rows, in the claim's order, with their jobs' params and documents."""
+    if not leased:
+        return []
+    payload = {
+        dashed_id(r[0]): (orjson.loads(r[1]), None if r[2] is None else orjson.loads(r[2]))
+        for r in started
+    }
+    claimed = sorted(
+        (execution_of(r) for r in leased),
+        key=lambda x: (-x.priority, x.available_at, x.job_id),
+    )
+    return rows.claimed_of(claimed, payload)
+
+
+def _claim_with_kills(
+    params: tuple[Any, ...], at: float, db: sqlite3.Connection
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """`_claim`, and the kill orders waiting for its worker read first, on the same trip."""
+    kills = db.execute(KILL_ORDERS, (params[0], params[6])).fetchall()
+    return (*_claim(params, at, db), kills)
+
+
 class SqliteClaims(SqliteWrites, ExecutionQueries):
     async def execution_claim(self, tenant_id: str, req: ClaimRequest) -> list[ClaimedExecution]:
         if _general(req) or not is_id(tenant_id):
             return await super().execution_claim(tenant_id, req)
         at = datetime.now(UTC).timestamp()
-        types = orjson.dumps(list(req.types)).decode() if req.types else None
-        params = (
-            hex_id(tenant_id),
-            at,
-            orjson.dumps(list(req.queues)).decode(),
-            types,
-            req.max,
-            req.lease_s,
-            req.worker.id,
-            req.holder,
-            req.worker.hostname,
-            req.worker.pid,
+        leased, started = await self._write_trip(
+            partial(_claim, _claim_params(tenant_id, req, at), at)
         )
-        leased, started = await self._write_trip(partial(_claim, params, at))
-        if not leased:
-            return []
-        payload = {
-            dashed_id(r[0]): (orjson.loads(r[1]), None if r[2] is None else orjson.loads(r[2]))
-            for r in started
-        }
-        claimed = sorted(
-            (execution_of(r) for r in leased),
-            key=lambda x: (-x.priority, x.available_at, x.job_id),
-        )
-        return rows.claimed_of(claimed, payload)
+        return _claimed(leased, started)
+
+    async def execution_claim_with_kills(
+        self, tenant_id: str, req: ClaimRequest
+    ) -> tuple[list[ClaimedExecution], list[tuple[str, int]]]:
+        """Both in one trip to the database's thread."""
+        if _general(req) or not is_id(tenant_id) or not req.worker.id:
+            return await super().execution_claim_with_kills(tenant_id, req)
+        at = datetime.now(UTC).timestamp()
+        trip = partial(_claim_with_kills, _claim_params(tenant_id, req, at), at)
+        leased, started, kills = await self._write_trip(trip)
+        return _claimed(leased, started), [(dashed_id(r[0]), int(r[1])) for r in kills]
 
     async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
         if not is_id(tenant_id):
