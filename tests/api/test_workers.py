@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
 
+from jobyard.api.schemas.executions import BatchUpdateOut, ClaimOut
 from tests.support.api import (
     JSON,
     Tenant,
@@ -279,6 +280,69 @@ def test_batch_updates_are_fenced_by_worker_id(client: httpx.Client) -> None:
     assert results[1]["error"]["code"] == "not_lease_holder"
     statuses = {j["id"]: client.get(f"/v1/jobs/{j['id']}").json()["status"] for j in jobs}
     assert sorted(statuses.values()) == ["in_progress", "succeeded", "succeeded"]
+
+
+def test_a_claim_answer_is_what_its_model_writes(client: httpx.Client) -> None:
+    """Params and documents as they were given, times as pydantic writes them, kill orders."""
+    params = {"n": 1, "f": 0.25, "deep": {"list": [1, "two", None, True]}, "text": "é\u2028"}
+    made = [
+        create_job(client, params=params, document={"steps": ["a"]}),
+        create_job(client, params={}, priority=7, lease_s=90),
+    ]
+    answer = client.post(
+        "/v1/claims", json={"queues": ["default"], "max": 5, "worker": {"id": "w-1"}}
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert ClaimOut.model_validate(body).model_dump(mode="json") == body
+    second, first = body["executions"]  # the higher priority first
+    assert (first["job_id"], first["params"], first["document"]) == (
+        made[0]["id"],
+        params,
+        {"steps": ["a"]},
+    )
+    assert (second["priority"], second["lease_s"], second["document"]) == (7, 90, None)
+    assert first["lease_expires_at"].endswith("Z")
+    assert datetime.fromisoformat(first["lease_expires_at"]) > datetime.now(UTC)
+    assert body["cancel_requested"] == []
+    assert client.post(f"/v1/jobs/{made[0]['id']}/cancel").status_code == 202
+    again = client.post("/v1/claims", json={"queues": ["default"], "worker": {"id": "w-1"}})
+    assert again.json() == {
+        "executions": [],
+        "cancel_requested": [{"job_id": made[0]["id"], "execution_number": 1}],
+    }
+
+
+def test_a_batch_answer_is_what_its_model_writes_minimal_or_whole(client: httpx.Client) -> None:
+    """Applied results answered minimally, whole, and a refusal: every result has the same
+    keys, and the answer is exactly what `BatchUpdateOut` writes of itself."""
+    for job in (create_job(client) for _ in range(4)):
+        assert job["status"] == "queued"
+    held = client.post(
+        "/v1/claims", json={"queues": ["default"], "max": 4, "worker": {"id": "w-1"}}
+    ).json()["executions"]
+    first, second = (
+        [{"job_id": x["job_id"], "execution_number": 1, "status": "succeeded"} for x in pair]
+        for pair in (held[:2], held[2:])
+    )
+    first[1]["worker_id"] = "w-2"  # refused: not the lease holder
+    for updates, minimal in ((first, True), (second, False)):
+        headers = {"Prefer": "return=minimal"} if minimal else {}
+        answer = client.post("/v1/executions/batch", json={"updates": updates}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert BatchUpdateOut.model_validate(body).model_dump(mode="json") == body
+        keys = {"job_id", "execution_number", "ok", "cancel_requested", "execution", "error"}
+        assert all(set(r) == keys for r in body["results"])
+        assert [r["job_id"] for r in body["results"]] == [u["job_id"] for u in updates]
+        if minimal:
+            ok, refused = body["results"]
+            assert (ok["ok"], ok["execution"], ok["error"]) == (True, None, None)
+            assert (refused["ok"], refused["error"]["code"]) == (False, "not_lease_holder")
+            assert refused["execution"]["status"] == "in_progress"
+        else:
+            assert [r["execution"]["status"] for r in body["results"]] == ["succeeded"] * 2
+            assert [r["error"] for r in body["results"]] == [None, None]
 
 
 # ---- lease expiry -------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -26,32 +27,41 @@ EXECUTION_STATUS = {s.value: s for s in ExecutionStatus}
 JOB_STATUS = {s.value: s for s in JobStatus}
 
 
-def execution_from(row: RowMapping | dict[str, Any], prefix: str = "") -> Execution:
-    def g(name: str) -> Any:
-        return row[prefix + name]
+_EXECUTION_NAMES = (
+    "tenant_id", "job_id", "execution_number", "status", "version", "queue", "type", "priority",
+    "queued_at", "available_at", "last_updated_at", "status_details", "started_at",
+    "completed_at", "lease_expires_at", "lease_s", "worker_id", "hostname", "pid", "exit_code",
+    "target",
+)  # fmt: skip
 
+
+def execution_from(row: RowMapping | Mapping[str, Any], prefix: str = "") -> Execution:
+    """An execution from its row, or from the columns named `prefix` + name of a joined row.
+    Its fields are given in their order (by name cost twice as much, for every row of every
+    claim and end)."""
+    r = {name: row[prefix + name] for name in _EXECUTION_NAMES} if prefix else row
     return Execution(
-        tenant_id=str(g("tenant_id")),
-        job_id=str(g("job_id")),
-        execution_number=g("execution_number"),
-        status=EXECUTION_STATUS[g("status")],
-        version=g("version"),
-        queue=g("queue"),
-        type=g("type"),
-        priority=g("priority"),
-        queued_at=g("queued_at"),
-        available_at=g("available_at"),
-        last_updated_at=g("last_updated_at"),
-        status_details=g("status_details") or {},
-        started_at=g("started_at"),
-        completed_at=g("completed_at"),
-        lease_expires_at=g("lease_expires_at"),
-        lease_s=g("lease_s"),
-        worker_id=g("worker_id"),
-        hostname=g("hostname"),
-        pid=g("pid"),
-        exit_code=g("exit_code"),
-        target=g("target"),
+        str(r["tenant_id"]),
+        str(r["job_id"]),
+        r["execution_number"],
+        EXECUTION_STATUS[r["status"]],
+        r["version"],
+        r["queue"],
+        r["type"],
+        r["priority"],
+        r["queued_at"],
+        r["available_at"],
+        r["last_updated_at"],
+        r["status_details"] or {},
+        r["started_at"],
+        r["completed_at"],
+        r["lease_expires_at"],
+        r["lease_s"],
+        r["worker_id"],
+        r["hostname"],
+        r["pid"],
+        r["exit_code"],
+        r["target"],
     )
 
 

@@ -16,14 +16,10 @@ from jobyard.api.json_route import JsonRoute, reading
 from jobyard.api.operations import needs
 from jobyard.api.preferences import applied, wants_minimal
 from jobyard.api.schemas.executions import (
-    BatchError,
-    BatchResult,
     BatchUpdateIn,
     BatchUpdateOut,
-    ClaimedOut,
     ClaimIn,
     ClaimOut,
-    ExecutionOut,
     ExecutionRef,
     KillOrdersOut,
     UpdateIn,
@@ -71,16 +67,12 @@ async def _unless_client_leaves(request: Request, work: Coroutine[Any, Any, T]) 
 
 
 @router.post("/v1/claims", response_model=ClaimOut, openapi_extra=needs(Op.EXECUTION_CLAIM))
-async def claim(body: ClaimIn, jy: App, caller: Caller, request: Request) -> ClaimOut:
+async def claim(body: ClaimIn, jy: App, caller: Caller, request: Request) -> Response:
     """Lease up to `max` executions from `queues`; with `wait_s`, wait for work up to that long.
     With `worker.id`, also answers (and wakes for) kill orders on executions that worker holds."""
     claimed, kills = await _claim(jy, caller, request, body.to_request(), body.wait_s)
-    return ClaimOut.model_construct(
-        executions=[ClaimedOut.of(c) for c in claimed],
-        cancel_requested=[
-            ExecutionRef.model_construct(job_id=j, execution_number=n) for j, n in kills
-        ],
-    )
+    # Written here, as `response_model` describes it (see `update_executions`).
+    return Response(ClaimOut.json_of(claimed, kills), media_type="application/json")
 
 
 @router.get(
@@ -130,28 +122,10 @@ async def update_executions(
     updates = body.updates
     outcomes = await jy.executions.update_many(caller, updates)
     minimal = wants_minimal(request)
-    results = [
-        BatchResult.model_construct(
-            job_id=u.job_id,
-            execution_number=u.execution_number,
-            ok=o.applied,
-            cancel_requested=o.cancel_requested,
-            execution=ExecutionOut.of(o.execution)
-            if o.execution and not (minimal and o.applied)
-            else None,
-            error=None
-            if o.applied
-            else BatchError.model_construct(
-                code=o.error_code or "conflict", message=o.message or ""
-            ),
-        )
-        for u, o in zip(updates, outcomes, strict=True)
-    ]
     # Written here, as `response_model` describes it: FastAPI would validate the answer again
     # and write it through the standard library, for hundreds of results a request.
     answer = Response(
-        BatchUpdateOut.model_construct(results=results).model_dump_json(),
-        media_type="application/json",
+        BatchUpdateOut.json_of(updates, outcomes, minimal), media_type="application/json"
     )
     if minimal:
         applied(answer)

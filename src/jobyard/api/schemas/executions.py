@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
+import orjson
 from pydantic import Field, PlainValidator, TypeAdapter
 
 from jobyard.api.schemas.base import Answer, Request
@@ -103,22 +105,6 @@ class ClaimedOut(Answer):
     lease_s: int | None
     lease_expires_at: datetime | None
 
-    @classmethod
-    def of(cls, c: ClaimedExecution) -> ClaimedOut:
-        ex = c.execution
-        return cls.model_construct(
-            job_id=ex.job_id,
-            execution_number=ex.execution_number,
-            type=c.job_type,
-            queue=ex.queue,
-            priority=ex.priority,
-            params=c.params,
-            document=c.document,
-            version=ex.version,
-            lease_s=ex.lease_s,
-            lease_expires_at=ex.lease_expires_at,
-        )
-
 
 class ExecutionRef(Answer):
     job_id: str
@@ -135,6 +121,32 @@ class ClaimOut(Answer):
         default_factory=list,
         description="Executions held by `worker.id` whose jobs have a kill order waiting.",
     )
+
+    @staticmethod
+    def json_of(claimed: Sequence[ClaimedExecution], kills: Sequence[tuple[str, int]]) -> bytes:
+        """The answer to a claim, as JSON: what the model writes (times in UTC end in `Z`, as
+        pydantic writes them), for a fifth of what making the models and writing them cost."""
+        return orjson.dumps(
+            {
+                "executions": [
+                    {
+                        "job_id": (ex := c.execution).job_id,
+                        "execution_number": ex.execution_number,
+                        "type": c.job_type,
+                        "queue": ex.queue,
+                        "priority": ex.priority,
+                        "params": c.params,
+                        "document": c.document,
+                        "version": ex.version,
+                        "lease_s": ex.lease_s,
+                        "lease_expires_at": ex.lease_expires_at,
+                    }
+                    for c in claimed
+                ],
+                "cancel_requested": [{"job_id": j, "execution_number": n} for j, n in kills],
+            },
+            option=orjson.OPT_UTC_Z,
+        )
 
 
 if TYPE_CHECKING:
@@ -264,3 +276,40 @@ class BatchResult(Answer):
 
 class BatchUpdateOut(Answer):
     results: list[BatchResult]
+
+    @staticmethod
+    def json_of(
+        updates: Sequence[ExecutionUpdate], outcomes: Sequence[UpdateOutcome], minimal: bool
+    ) -> bytes:
+        """The answer to a batch, as JSON. A result without an execution or an error (an
+        update that applied, answered minimally: nearly all of a worker's batch) is written
+        as a plain object, where making it a model to write it cost ten times as much; the
+        others go through the models."""
+        results: list[dict[str, Any]] = []
+        for u, o in zip(updates, outcomes, strict=True):
+            if o.applied and (minimal or o.execution is None):
+                results.append(
+                    {
+                        "job_id": u.job_id,
+                        "execution_number": u.execution_number,
+                        "ok": True,
+                        "cancel_requested": o.cancel_requested,
+                        "execution": None,
+                        "error": None,
+                    }
+                )
+                continue
+            result = BatchResult.model_construct(
+                job_id=u.job_id,
+                execution_number=u.execution_number,
+                ok=o.applied,
+                cancel_requested=o.cancel_requested,
+                execution=None if o.execution is None else ExecutionOut.of(o.execution),
+                error=None
+                if o.applied
+                else BatchError.model_construct(
+                    code=o.error_code or "conflict", message=o.message or ""
+                ),
+            )
+            results.append(result.model_dump(mode="json"))
+        return orjson.dumps({"results": results})
