@@ -1,7 +1,7 @@
 """An empty endpoint on Jobyard's server stack, to measure the most requests it could answer.
 
-FastAPI under uvicorn with the options `jobyard serve` uses (uvloop, httptools, no access log,
-one process); `GET /empty` answers `{}`.
+FastAPI under uvicorn with the options `jobyard serve` uses (uvloop, httptools writing each
+answer in one send, no access log, one process); `GET /empty` answers `{}`.
 
     python -m bench.harness.empty_app --port 8099
 """
@@ -12,6 +12,8 @@ import argparse
 
 import uvicorn
 from fastapi import FastAPI
+
+from jobyard.cli.coalesced_http import CoalescingHttpToolsProtocol
 
 app = FastAPI()
 
@@ -31,7 +33,7 @@ def main() -> None:
         port=port,
         log_level="warning",
         loop="uvloop",
-        http="httptools",
+        http=CoalescingHttpToolsProtocol,
         access_log=False,
     )
     uvicorn.Server(config).run()

@@ -41,7 +41,7 @@ class Jobyard:
         rate = setup.jobyard_rate_limit
         processes = setup.jobyard_server_processes if self.backend == "postgres" else 1
         return [
-            "`jobyard serve` (uvicorn, uvloop, httptools), "
+            "`jobyard serve` (uvicorn, uvloop, httptools, an answer in one send), "
             + ("one process" if processes == 1 else f"`--processes {processes}`")
             + (" on a SQLite file (WAL)" if self.backend == "sqlite" else ""),
             f"{setup.workers} x `jobyard worker --concurrency {setup.jobyard_concurrency}"

@@ -238,6 +238,8 @@ def serve(
     if processes > 1:
         console.print(f"  processes    {processes}")
 
+    from jobyard.cli.coalesced_http import CoalescingHttpToolsProtocol
+
     def run(sockets: list[socket.socket] | None = None) -> None:
         app = create_server_app(settings)
         config = uvicorn.Config(
@@ -246,7 +248,7 @@ def serve(
             port=port,
             log_level=log_level,
             loop="uvloop",
-            http="httptools",
+            http=CoalescingHttpToolsProtocol,  # httptools, an answer in one send
             access_log=False,
             # Requests get this long to finish on SIGTERM; whatever is still open is then cut.
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
