@@ -5,8 +5,8 @@ uvicorn writes an answer's head when the app starts it and its body when the app
 protocol's transport keeps what is written during one turn of the event loop and writes it all
 at the start of the next: the head and body of an answer (and the chunks of a stream sent at
 once) leave in one call. Nothing waits longer than that turn, and order is kept; closing the
-transport writes what it kept first. On this machine's empty endpoint this answered about 25%
-more requests a second (`bench/harness/empty_app.py` serves with it, as `jobyard serve` does).
+transport writes what it kept first. The benchmark's empty endpoint (`bench/harness/empty_app.py`,
+which serves with it as `jobyard serve` does) answered about 25% more requests a second.
 """
 
 from __future__ import annotations
