@@ -125,7 +125,7 @@ class ClaimOut(Answer):
     @staticmethod
     def json_of(claimed: Sequence[ClaimedExecution], kills: Sequence[tuple[str, int]]) -> bytes:
         """The answer to a claim, as JSON: what the model writes (times in UTC end in `Z`, as
-        pydantic writes them), for a fifth of what making the models and writing them cost."""
+        pydantic writes them), for an eighth of what making the models and writing them cost."""
         return orjson.dumps(
             {
                 "executions": [
