@@ -136,6 +136,12 @@ class ClaimRequest:
     status_details: dict[str, str] | None = None  # written onto what is claimed
     expected_version: int | None = None  # claim only an execution still at this version
 
+    def lease_terms(self) -> tuple[int, int, str | None, str | None, str | None, int | None]:
+        """How many, and what the claim writes onto each execution it leases, in the order the
+        stores' claim statements take them: max, lease_s, worker id, holder, hostname, pid."""
+        w = self.worker
+        return (self.max, self.lease_s, w.id, self.holder, w.hostname, w.pid)
+
 
 @dataclass(slots=True)
 class ClaimedExecution:

@@ -263,16 +263,7 @@ class PostgresHotPath(BulkUpdates):
 def _claim_filters(tenant_id: str, req: ClaimRequest) -> tuple[str, list[Any]]:
     """A claim's conditions, and its parameters: those the statement names, then the filters'."""
     conditions = ["e.tenant_id = $1", "e.status = 'queued'", "e.available_at <= now()"]
-    args: list[Any] = [
-        tenant_id,
-        req.max,
-        req.lease_s,
-        req.worker.id,
-        req.holder,
-        req.worker.hostname,
-        req.worker.pid,
-        req.status_details,
-    ]
+    args: list[Any] = [tenant_id, *req.lease_terms(), req.status_details]
 
     def given(sql: str, value: Any) -> None:
         args.append(value)

@@ -99,12 +99,7 @@ def _claim_params(tenant_id: str, req: ClaimRequest, at: float) -> tuple[Any, ..
         at,
         orjson.dumps(list(req.queues)).decode(),
         orjson.dumps(list(req.types)).decode() if req.types else None,
-        req.max,
-        req.lease_s,
-        req.worker.id,
-        req.holder,
-        req.worker.hostname,
-        req.worker.pid,
+        *req.lease_terms(),
     )
 
 
