@@ -318,12 +318,18 @@ def test_rejected_is_never_retried(client: httpx.Client) -> None:
 
 
 def test_automatic_retry_waits_for_its_backoff(client: httpx.Client) -> None:
-    job = create_job(client, max_attempts=2, backoff_base_s=60)
+    # Full jitter draws the wait from [0, an hour): under a second one time in 3,600 runs.
+    job = create_job(client, max_attempts=2, backoff_base_s=3600, backoff_max_s=86400)
     ex = claim_one(client)
     assert report(client, ex, status="failed").status_code == 200
+    failed_at = datetime.now(UTC)
     assert get_job(client, job["id"])["status"] == "queued"
-    assert [x["status"] for x in executions_of(client, job["id"])] == ["failed", "queued"]
-    assert claim(client) == []
+    failed, retry = executions_of(client, job["id"])
+    assert (failed["status"], retry["status"]) == ("failed", "queued")
+    available = datetime.fromisoformat(retry["available_at"])
+    assert failed_at - timedelta(seconds=1) < available < failed_at + timedelta(hours=1)
+    if available > datetime.now(UTC) + timedelta(seconds=1):
+        assert claim(client) == []  # not before its time
 
 
 # ---- scheduling and order -----------------------------------------------------------------
