@@ -119,11 +119,16 @@ def _claimed(leased: list[Any], started: list[Any]) -> list[ClaimedExecution]:
 
 
 def _claim_with_kills(
-    params: tuple[Any, ...], at: float, db: sqlite3.Connection
+    params: tuple[Any, ...], worker: tuple[str, str], at: float, db: sqlite3.Connection
 ) -> tuple[list[Any], list[Any], list[Any]]:
-    """`_claim`, and the kill orders waiting for its worker read first, on the same trip."""
-    kills = db.execute(KILL_ORDERS, (params[0], params[6])).fetchall()
+    """`_claim`, and the kill orders waiting for its worker (`KILL_ORDERS`' parameters) read
+    first, on the same trip."""
+    kills = db.execute(KILL_ORDERS, worker).fetchall()
     return (*_claim(params, at, db), kills)
+
+
+def _kill_refs(found: list[Any]) -> list[tuple[str, int]]:
+    return [(dashed_id(r[0]), int(r[1])) for r in found]
 
 
 class SqliteClaims(SqliteWrites, ExecutionQueries):
@@ -143,16 +148,17 @@ class SqliteClaims(SqliteWrites, ExecutionQueries):
         if _general(req) or not is_id(tenant_id) or not req.worker.id:
             return await super().execution_claim_with_kills(tenant_id, req)
         at = datetime.now(UTC).timestamp()
-        trip = partial(_claim_with_kills, _claim_params(tenant_id, req, at), at)
+        worker = (hex_id(tenant_id), req.worker.id)
+        trip = partial(_claim_with_kills, _claim_params(tenant_id, req, at), worker, at)
         leased, started, kills = await self._write_trip(trip)
-        return _claimed(leased, started), [(dashed_id(r[0]), int(r[1])) for r in kills]
+        return _claimed(leased, started), _kill_refs(kills)
 
     async def execution_kill_orders(self, tenant_id: str, worker_id: str) -> list[tuple[str, int]]:
         if not is_id(tenant_id):
             return await super().execution_kill_orders(tenant_id, worker_id)
         async with self._read() as conn:
             found = await fetch(conn, KILL_ORDERS, (hex_id(tenant_id), worker_id))
-        return [(dashed_id(r[0]), int(r[1])) for r in found]
+        return _kill_refs(found)
 
 
 __all__ = ["SqliteClaims"]
