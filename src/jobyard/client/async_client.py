@@ -13,6 +13,7 @@ import httpx
 from jobyard.client import calls
 from jobyard.client.config import resolve_key, resolve_url
 from jobyard.client.errors import ConnectionFailed, error_from
+from jobyard.client.http11_transport import Http11Transport
 from jobyard.client.models import (
     ApiKey,
     BatchResult,
@@ -64,7 +65,7 @@ class AsyncClient:
             base_url=self.url,
             headers=default_headers(resolve_key(api_key)),
             timeout=timeout,
-            transport=transport,
+            transport=transport if transport is not None else Http11Transport(),
         )
 
     async def aclose(self) -> None:
