@@ -352,3 +352,14 @@ async def test_the_sdk_speaks_through_it_and_leaves_no_reference_cycles(tenant: 
             assert gc.collect() == 0
         finally:
             gc.enable()
+
+
+async def test_a_proxy_named_by_the_environment_is_honoured_through_httpxs_transport(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    async with AsyncClient("http://jobs.example", "k") as sdk:
+        assert not isinstance(sdk._http._transport, Http11Transport)
+        chosen = sdk._http._transport_for_url(httpx.URL("http://jobs.example/v1/jobs"))
+        assert isinstance(chosen, httpx.AsyncHTTPTransport)
+        assert chosen is not sdk._http._transport  # the proxy's own mount

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import urllib.request
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -47,6 +48,15 @@ from jobyard.client.sync_client import _json, default_headers
 T = TypeVar("T")
 
 
+def _default_transport() -> httpx.AsyncBaseTransport | None:
+    """The SDK's own HTTP/1.1 transport, or None (httpx's, which honours them) when the
+    environment names a proxy for plain HTTP."""
+    proxies = urllib.request.getproxies()
+    if proxies.get("http") or proxies.get("all"):
+        return None
+    return Http11Transport()
+
+
 class AsyncClient:
     """A Jobyard client for asyncio. Configuration as for `Client`."""
 
@@ -65,7 +75,7 @@ class AsyncClient:
             base_url=self.url,
             headers=default_headers(resolve_key(api_key)),
             timeout=timeout,
-            transport=transport if transport is not None else Http11Transport(),
+            transport=transport if transport is not None else _default_transport(),
         )
 
     async def aclose(self) -> None:
