@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import asyncpg
 import pytest
 
-from jobyard.notify.postgres import PostgresNotifier
+from jobyard.notify.postgres import CHANNEL, PostgresNotifier
 
 pytestmark = pytest.mark.postgres
 
@@ -87,3 +89,63 @@ async def test_a_node_ignores_its_own_notify(
         assert local.heard() == {"q:1"}
         await asyncio.sleep(0.3)  # the NOTIFY came back meanwhile
         assert not local.heard(), "heard once, not again when its own NOTIFY came back"
+
+
+@pytest.fixture
+async def on_demand(pg_url: str) -> AsyncIterator[tuple[PostgresNotifier, PostgresNotifier]]:
+    """Two nodes for which `log:` topics are on demand, saying their interest every 0.1 s."""
+    a = PostgresNotifier(pg_url, on_demand=("log:",), interest_s=0.1)
+    b = PostgresNotifier(pg_url, on_demand=("log:",), interest_s=0.1)
+    await a.start()
+    await b.start()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+@asynccontextmanager
+async def notifies(pg_url: str) -> AsyncIterator[list[str]]:
+    """Every topic NOTIFY carries on the work channel while the block runs."""
+    heard: list[str] = []
+    conn = await asyncpg.connect(pg_url.replace("postgresql+asyncpg://", "postgresql://"))
+    await conn.add_listener(CHANNEL, lambda _c, _p, _ch, payload: heard.extend(payload.split("\n")))
+    try:
+        yield heard
+    finally:
+        await conn.close()
+
+
+async def test_an_on_demand_topic_goes_to_other_nodes_only_while_one_waits_for_it(
+    on_demand: tuple[PostgresNotifier, PostgresNotifier], pg_url: str
+) -> None:
+    a, b = on_demand
+    async with notifies(pg_url) as sent:
+        async with a.listen(["log:t:1"]) as local:
+            await a.publish({"log:t:1", "t:queue"})
+            assert local.heard() == {"log:t:1"}, "this node's own waiters always hear it"
+        await asyncio.sleep(0.3)
+        assert sent == ["t:queue"], "no other node waits for log:, so it stayed here"
+
+        async with b.listen(["log:t:2"]) as remote:
+            await asyncio.sleep(0.3)  # b has said so; a heard it
+            await a.publish({"log:t:2", "log:t:3"})
+            assert await remote.wait(5.0)
+            assert remote.heard() == {"log:t:2"}
+            await asyncio.sleep(0.5)  # b keeps saying so while it waits
+            await a.publish({"log:t:2"})
+            assert await remote.wait(5.0)
+        await asyncio.sleep(0.5)  # b stopped waiting: past three of its intervals, a stops
+        sent.clear()
+        await a.publish({"log:t:2", "t:queue"})
+        await asyncio.sleep(0.3)
+        assert sent == ["t:queue"]
+
+
+async def test_topics_not_on_demand_go_to_every_node_as_before(
+    on_demand: tuple[PostgresNotifier, PostgresNotifier],
+) -> None:
+    a, b = on_demand
+    async with b.listen(["t:queue"]) as remote:
+        await a.publish({"t:queue"})
+        assert await remote.wait(5.0)
+        assert remote.heard() == {"t:queue"}

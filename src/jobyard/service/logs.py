@@ -38,8 +38,11 @@ DROPPED = "[jobyard: {} older lines of this execution were dropped to keep the l
 SURELY_SHORT = MAX_LINE_BYTES // 4
 
 
+LOG_TOPICS = "log:"  # the family of every job's log topic: published often, waited for rarely
+
+
 def log_topic(tenant_id: str, job_id: str) -> str:
-    return f"log:{tenant_id}:{job_id}"
+    return f"{LOG_TOPICS}{tenant_id}:{job_id}"
 
 
 def truncate(data: str) -> str:

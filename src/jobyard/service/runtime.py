@@ -13,7 +13,7 @@ from jobyard.service.executions import EndedListeners, ExecutionService
 from jobyard.service.fleet_jobs import FleetJobService
 from jobyard.service.jobs import JobService
 from jobyard.service.limits import Limits
-from jobyard.service.logs import LogService
+from jobyard.service.logs import LOG_TOPICS, LogService
 from jobyard.service.record_errors import RecordErrorService
 from jobyard.service.secret_box import SecretBox, ServerKey, load_server_key
 from jobyard.service.signed_urls import UrlSigner
@@ -92,7 +92,9 @@ class Jobyard:
         if store.dialect == "postgresql":
             from jobyard.notify.postgres import PostgresNotifier
 
-            notifier = PostgresNotifier(settings.database_url)
+            # Log lines are published for every job that writes some; other nodes hear of
+            # them only while they have a tail open.
+            notifier = PostgresNotifier(settings.database_url, on_demand=(LOG_TOPICS,))
         else:
             notifier = LocalNotifier()
         return cls(settings, store, notifier)
