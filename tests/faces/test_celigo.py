@@ -69,13 +69,15 @@ class FlowWorker:
     """A worker thread on the `celigo` queue. It claims the flow job and says so, waits for a
     permit, then runs the export and import jobs of the run (counters, record errors) and ends
     the flow job. With `until_killed`, it heartbeats the flow job until a kill order comes, and
-    stops it `canceled`, as a worker should."""
+    stops it `canceled`, as a worker should, once `may_stop` is set (so that the test reads the
+    flow `canceling` first, however fast the worker hears the order)."""
 
     def __init__(self, server: Server, key: str, until_killed: bool = False) -> None:
         self.client = Client(server.url, key)
         self.until_killed = until_killed
         self.claimed: queue.Queue[str] = queue.Queue()
         self.permit = threading.Event()
+        self.may_stop = threading.Event()
         self.failures: list[BaseException] = []
         self.thread = threading.Thread(target=self._guarded, daemon=True)
         self.thread.start()
@@ -108,6 +110,7 @@ class FlowWorker:
         if self.until_killed:
             while not self._report(flow, status_details={"phase": "exporting"}):
                 time.sleep(0.05)
+            assert self.may_stop.wait(20)
             self._report(flow, status="canceled")
             return
         export = self._claim("export")
@@ -280,6 +283,7 @@ def test_cancel_a_running_flow_and_a_failure(
     assert r.json()["status"] == "canceling"
     (export,) = jobs(member, _flowJobId=flow_job, type="export")
     assert export["status"] == "canceled"  # it had not started: canceled at once
+    worker.may_stop.set()
     worker.join()
     canceled = one_job(member, flow_job)
     assert canceled["status"] == "canceled"
