@@ -163,20 +163,26 @@ class _Connection(asyncio.Protocol):
             raise httpx.WriteError("the connection is closed")
         self.transport.write(data)
         if self._writable is not None and not self._writable.done():
-            try:
-                async with asyncio.timeout(timeout_s):
-                    await self._writable
-            except TimeoutError:
-                self.close()
-                raise httpx.WriteTimeout("the server did not read the request in time") from None
+            late = "the server did not read the request in time"
+            await self._within(self._writable, timeout_s, httpx.WriteTimeout, late)
 
     async def wait_head(self, timeout_s: float | None) -> None:
+        await self._within(self.head, timeout_s, httpx.ReadTimeout, "no answer in time")
+
+    async def _within(
+        self,
+        waited: asyncio.Future[None],
+        timeout_s: float | None,
+        late: type[httpx.TimeoutException],
+        message: str,
+    ) -> None:
+        """Wait for `waited`; past `timeout_s`, close the connection and raise `late`."""
         try:
             async with asyncio.timeout(timeout_s):
-                await self.head
+                await waited
         except TimeoutError:
             self.close()
-            raise httpx.ReadTimeout("no answer in time") from None
+            raise late(message) from None
 
     async def body(self, timeout_s: float | None) -> AsyncIterator[bytes]:
         while True:
@@ -193,12 +199,7 @@ class _Connection(asyncio.Protocol):
                 raise self.failure
             else:
                 self._more = asyncio.get_running_loop().create_future()
-                try:
-                    async with asyncio.timeout(timeout_s):
-                        await self._more
-                except TimeoutError:
-                    self.close()
-                    raise httpx.ReadTimeout("the answer stopped coming") from None
+                await self._within(self._more, timeout_s, httpx.ReadTimeout, "the answer stopped")
 
     def reusable(self) -> bool:
         return self.complete and self.keep_alive and not self.until_close and not self.closed
