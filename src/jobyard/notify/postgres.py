@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -109,21 +109,21 @@ class PostgresNotifier(LocalNotifier):
         while True:
             await asyncio.sleep(min(self.interest_s, 5.0))
             if self._local:
-                self._say_interest(+self._local)
+                self._say_interest(self._local)
             beat += min(self.interest_s, 5.0)
             if beat >= 5.0 and (self._listen is None or self._listen.is_closed()):
                 beat = 0.0
                 with contextlib.suppress(OSError, asyncpg.PostgresError):
                     await self._connect()
 
-    def _say_interest(self, families: Counter[str]) -> None:
-        self._announce |= set(families)
+    def _say_interest(self, families: Iterable[str]) -> None:
+        self._announce.update(families)
         self._wake.set()
 
     @asynccontextmanager
     async def listen(self, topics: list[str]) -> AsyncIterator[Listener]:
         families = Counter(f for f in self.on_demand for t in topics if t.startswith(f))
-        first = Counter(f for f in families if not self._local[f])
+        first = [f for f in families if not self._local[f]]
         self._local.update(families)
         if first:
             self._say_interest(first)  # at once: the others start sending the family
