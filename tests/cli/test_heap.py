@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from jobyard.cli import heap
+from tests.support.lifespan import started_server
 
 
 @pytest.fixture
@@ -36,28 +36,8 @@ def test_what_was_loaded_is_set_aside_and_young_objects_are_collected_less_often
 async def test_what_the_servers_start_made_is_set_aside_once_it_has_started() -> None:
     """`jobyard serve` settles again after the app's start (its store, the migrations' leftovers):
     the collector's full passes would otherwise walk all of it while requests wait."""
-    import uvicorn
-
-    from jobyard.cli.main import _stopping_server_class
-
     made: list[object] = []
-
-    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        assert scope["type"] == "lifespan"
-        await receive()
-        made.extend({"n": i} for i in range(20_000))  # what a store's start keeps
-        await send({"type": "lifespan.startup.complete"})
-        await receive()
-        await send({"type": "lifespan.shutdown.complete"})
-
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="on", log_level="warning")
-    server = _stopping_server_class()(config, lambda: None)
-    config.load()
-    server.lifespan = config.lifespan_class(config)
     gc.unfreeze()
-    await server.startup()
-    try:
-        assert len(made) == 20_000
+    async with started_server(lambda: made.extend({"n": i} for i in range(20_000))):
+        assert len(made) == 20_000  # what a store's start keeps
         assert gc.get_freeze_count() > 20_000  # made during the start, and set aside
-    finally:
-        await server.shutdown()
