@@ -95,8 +95,9 @@ async def test_trim_keeps_the_newest_and_says_how_many_went(store: Store, tenant
 
 
 async def test_a_deleted_job_s_lines_go_with_it(store: Store, tenant_id: str) -> None:
-    """Lines have no foreign key to cascade from (migration 0008): each delete of a job names
-    them. A fleet job's children, one by one or all with the fleet, leave none behind."""
+    """Lines and executions have no foreign key to cascade from (migrations 0008 and 0012):
+    each delete of a job names them. A fleet job's children, one by one or all with the
+    fleet, leave none behind."""
     fleet_new = NewFleetJob(name="f", things=["a", "b", "c"], targets=[], document=None)
     parent = NewJob(type="fleet", queue="fleet", max_attempts=1)
     children = [NewJob(type="t", queue="q", targets=[t]) for t in fleet_new.things]
@@ -112,8 +113,12 @@ async def test_a_deleted_job_s_lines_go_with_it(store: Store, tenant_id: str) ->
     await report(store, tenant_id, held[first], ES.SUCCEEDED)
     await store.fleet_execution_delete(tenant_id, first, 1, force=False)
     assert await store.log_list(tenant_id, first, after=0, limit=10) == []
+    assert await store.execution_list(tenant_id, first) == []
     assert len(await store.log_list(tenant_id, second, after=0, limit=10)) == 2
+    assert [e.job_id for e in await store.execution_list(tenant_id, second)] == [second]
 
     await store.fleet_delete(tenant_id, fleet.id)
     for kid in kids:
         assert await store.log_list(tenant_id, kid.id, after=0, limit=10) == []
+        assert await store.execution_list(tenant_id, kid.id) == []
+    assert await store.execution_list(tenant_id, fleet.id) == []

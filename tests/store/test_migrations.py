@@ -55,11 +55,16 @@ def _model_diffs(conn: Connection) -> list[Any]:
     timestamptz on PostgreSQL, and `Json` is JSONB there, exactly as the migration made them.
     SQLite's reflection drops the DESC of index columns and alembic ignores `ddl_if`, so every
     DESC index and the PostgreSQL-only GIN index would show as spurious changes there; on SQLite
-    indexes are left to `_index_diffs`, which is stricter anyway.
+    indexes are left to `_index_diffs`, which is stricter anyway. What `metadata` makes on
+    another dialect only (`ddl_if`) is not looked for here: the idempotency rule is a partial
+    unique index on PostgreSQL and a constraint on SQLite (migration 0012).
     """
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
-        return not (type_ == "index" and conn.dialect.name == "sqlite")
+        if type_ == "index" and conn.dialect.name == "sqlite":
+            return False
+        made_if = None if reflected else getattr(obj, "_ddl_if", None)
+        return made_if is None or made_if.dialect in (None, conn.dialect.name)
 
     context = MigrationContext.configure(
         conn,
@@ -102,6 +107,19 @@ def _index_diffs(conn: Connection) -> dict[str, tuple[str | None, str | None]]:
         for name in migrated.keys() | expected.keys()
         if migrated.get(name) != expected.get(name)
     }
+
+
+def to(revision: str) -> Callable[[Connection], None]:
+    """Migrate a connection's database to `revision` ("head", or one to go down to)."""
+
+    def run(conn: Connection) -> None:
+        cfg = alembic_config(conn)
+        if revision == "head":
+            command.upgrade(cfg, revision)
+        else:
+            command.downgrade(cfg, revision)
+
+    return run
 
 
 async def _inspect(store: Store) -> tuple[str | None, list[Any], dict[str, Any]]:
@@ -195,16 +213,6 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
             )
         before = await store.log_list(tenant, job.id, after=0, limit=10)
 
-        def to(revision: str) -> Callable[[Connection], None]:
-            def run(conn: Connection) -> None:
-                cfg = alembic_config(conn)
-                if revision == "head":
-                    command.upgrade(cfg, revision)
-                else:
-                    command.downgrade(cfg, revision)
-
-            return run
-
         async with store.engine.begin() as conn:
             await conn.run_sync(to("0007"))
             assert await conn.run_sync(_revision) == "0007"
@@ -224,3 +232,41 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
         written,
         datetime(2026, 5, 4, 3, 2, 1, tzinfo=UTC),
     ]
+
+
+async def test_executions_and_idempotency_keys_go_back_and_forth(empty_database_url: str) -> None:
+    """0012 drops the executions' foreign key and, on PostgreSQL, turns the idempotency
+    constraint into a unique index of the jobs that have a key; its downgrade undoes both. The
+    executions stay through both, and a key still names one job after."""
+    store = open_store(empty_database_url)
+    try:
+        assert isinstance(store, SqlStoreBase)
+        await store.upgrade()
+        tenant = new_id()
+        made = await store.job_insert_many(
+            tenant,
+            None,
+            [(NewJob(type="t", idempotency_key="k"), "h"), (NewJob(type="t"), None)],
+        )
+        before = [await store.execution_list(tenant, job.id) for job, _ in made]
+
+        async with store.engine.begin() as conn:
+            await conn.run_sync(to("0011"))
+            assert await conn.run_sync(_revision) == "0011"
+        async with store.engine.begin() as conn:
+            await conn.run_sync(to("head"))
+        revision, diffs, index_diffs = await _inspect(store)
+        after = [await store.execution_list(tenant, job.id) for job, _ in made]
+        [(again, fresh)] = await store.job_insert_many(
+            tenant, None, [(NewJob(type="t", idempotency_key="k"), "h")]
+        )
+        unkeyed = await store.job_insert_many(
+            tenant, None, [(NewJob(type="t"), None), (NewJob(type="t"), None)]
+        )
+    finally:
+        await store.close()
+    assert (revision, diffs, index_diffs) == (HEAD, [], {})
+    assert after == before
+    assert [len(e) for e in after] == [1, 1]
+    assert (again.id, fresh) == (made[0][0].id, False)
+    assert all(fresh for _, fresh in unkeyed)

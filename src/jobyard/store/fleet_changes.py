@@ -161,11 +161,12 @@ class FleetChangeQueries(ThingQueries):
                 .returning(jobs.c.id)
             )
             if gone.first() is not None:
-                await conn.execute(  # by name: log lines have no key to cascade from
-                    sa.delete(log_chunks).where(
-                        log_chunks.c.tenant_id == tenant_id, log_chunks.c.job_id == job_id
+                for table in (log_chunks, executions):  # by name: no key to cascade from
+                    await conn.execute(
+                        sa.delete(table).where(
+                            table.c.tenant_id == tenant_id, table.c.job_id == job_id
+                        )
                     )
-                )
                 return ex
             latest = (
                 await conn.execute(

@@ -253,11 +253,12 @@ class FleetQueries(FleetChangeQueries):
                 jobs.c.tenant_id == tenant_id,
                 sa.or_(jobs.c.parent_id == fleet_id, jobs.c.id == fleet_id),
             )
-            await conn.execute(  # by name: log lines have no key to cascade from
-                sa.delete(log_chunks).where(
-                    log_chunks.c.tenant_id == tenant_id, log_chunks.c.job_id.in_(family)
+            for table in (log_chunks, executions):  # by name: no key to cascade from
+                await conn.execute(
+                    sa.delete(table).where(
+                        table.c.tenant_id == tenant_id, table.c.job_id.in_(family)
+                    )
                 )
-            )
             await conn.execute(
                 sa.delete(jobs).where(jobs.c.tenant_id == tenant_id, jobs.c.parent_id == fleet_id)
             )

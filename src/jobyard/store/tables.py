@@ -102,7 +102,18 @@ jobs = sa.Table(
     sa.Column("kill_requested_by", sa.String(64), nullable=True),
     sa.Column("kill_force", sa.Boolean, nullable=True),
     sa.Column("kill_reason", sa.String(1000), nullable=True),
-    sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_idempotency"),
+    # One rule, two forms (migration 0012): on PostgreSQL only the jobs that have a key are in
+    # the index; SQLite keeps the constraint it was made with.
+    sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_idempotency").ddl_if(
+        dialect="sqlite"
+    ),
+    sa.Index(
+        "ix_jobs_idempotency",
+        "tenant_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+    ).ddl_if(dialect="postgresql"),
     sa.Index("ix_jobs_tenant_id", "tenant_id", sa.desc("id")),
     sa.Index("ix_jobs_tenant_status", "tenant_id", "status", sa.desc("id")),
     sa.Index("ix_jobs_tenant_type", "tenant_id", "type", sa.desc("id")),
@@ -141,7 +152,8 @@ jobs = sa.Table(
 executions = sa.Table(
     "executions",
     metadata,
-    sa.Column("job_id", Id, sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    # No foreign key (migration 0012): written only with its job's row, deleted by name with it.
+    sa.Column("job_id", Id, primary_key=True),
     sa.Column("execution_number", sa.Integer, primary_key=True),
     sa.Column("tenant_id", Id, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
