@@ -284,7 +284,9 @@ METHOD = """\
   file; Redis: the harness's own database number, flushed before and after) and fresh
   processes, and starts once the runs before it are on disk (a PostgreSQL `CHECKPOINT`, then
   `sync`), so that their writes are not written back during it. Repetitions go round-robin
-  across systems; medians of {repeat} are reported.
+  across systems, in the order above in odd ones and reversed in even ones, so that each
+  system meets the machine's drift over the run from both sides; medians of {repeat} are
+  reported.
 - Figures in the JSON not shown here: every repetition, the enqueue time alone, each
   process group's CPU seconds, the producer's peak memory, and for Jobyard the span its own
   database stamped (first job created to last completed).

@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -139,7 +139,7 @@ def run(plan: Plan, say: Callable[[str], None] = print) -> dict[str, Any]:
         except Exception as exc:  # a missing ceiling is reported, the comparison still runs
             doc["ceilings"] = {"error": f"{type(exc).__name__}: {exc}"}
     for rep in range(1, plan.repeat + 1):
-        for system in plan.systems:
+        for system in rounds_order(plan.systems, rep):
             for workload in plan.workloads:
                 if kind_of(workload) not in system.kinds:
                     continue
@@ -150,6 +150,15 @@ def run(plan: Plan, say: Callable[[str], None] = print) -> dict[str, Any]:
     meta["source"]["end"] = machine.source_state(ROOT)
     meta["duration_s"] = round(time.monotonic() - began, 1)
     return doc
+
+
+def rounds_order(systems: Sequence[System], rep: int) -> list[System]:
+    """The order of repetition `rep` (from 1): as given in odd ones, reversed in even ones.
+    A machine's speed drifts over a run of twenty minutes, by a third or more here; in one
+    order throughout, the system run last in each repetition would meet the drift from one
+    side only, and two systems minutes apart would be compared at different speeds each time.
+    Reversed every other time, each meets it from both sides."""
+    return list(systems) if rep % 2 else list(reversed(systems))
 
 
 def _line(entry: dict[str, Any]) -> str:
