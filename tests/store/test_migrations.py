@@ -122,6 +122,17 @@ def to(revision: str) -> Callable[[Connection], None]:
     return run
 
 
+async def _down_and_up(store: Store, revision: str) -> tuple[str | None, list[Any], dict[str, Any]]:
+    """Down to `revision`, back to head, and what `_inspect` finds then."""
+    assert isinstance(store, SqlStoreBase)
+    async with store.engine.begin() as conn:
+        await conn.run_sync(to(revision))
+        assert await conn.run_sync(_revision) == revision
+    async with store.engine.begin() as conn:
+        await conn.run_sync(to("head"))
+    return await _inspect(store)
+
+
 async def _inspect(store: Store) -> tuple[str | None, list[Any], dict[str, Any]]:
     assert isinstance(store, SqlStoreBase)
     async with store.engine.connect() as conn:
@@ -213,12 +224,7 @@ async def test_the_unchecked_log_table_goes_back_and_forth_with_its_lines(
             )
         before = await store.log_list(tenant, job.id, after=0, limit=10)
 
-        async with store.engine.begin() as conn:
-            await conn.run_sync(to("0007"))
-            assert await conn.run_sync(_revision) == "0007"
-        async with store.engine.begin() as conn:
-            await conn.run_sync(to("head"))
-        revision, diffs, index_diffs = await _inspect(store)
+        revision, diffs, index_diffs = await _down_and_up(store, "0007")
         lines = await store.log_list(tenant, job.id, after=0, limit=10)
     finally:
         await store.close()
@@ -250,12 +256,7 @@ async def test_executions_and_idempotency_keys_go_back_and_forth(empty_database_
         )
         before = [await store.execution_list(tenant, job.id) for job, _ in made]
 
-        async with store.engine.begin() as conn:
-            await conn.run_sync(to("0011"))
-            assert await conn.run_sync(_revision) == "0011"
-        async with store.engine.begin() as conn:
-            await conn.run_sync(to("head"))
-        revision, diffs, index_diffs = await _inspect(store)
+        revision, diffs, index_diffs = await _down_and_up(store, "0011")
         after = [await store.execution_list(tenant, job.id) for job, _ in made]
         [(again, fresh)] = await store.job_insert_many(
             tenant, None, [(NewJob(type="t", idempotency_key="k"), "h")]
