@@ -9,12 +9,12 @@ the job is there by construction; deleting a job deletes its executions by name
 (`fleet_delete`, `fleet_execution_delete`) instead of by cascade, as log lines are (0008).
 
 Every write of a job's status writes a new entry in each of its indexes (0009), and the
-idempotency index held every job, most of them with no key to be unique: on PostgreSQL it
-now holds only those with one (`ix_jobs_idempotency`, a unique index in place of the
-constraint; the rule is the same,
-since no two nulls collide). SQLite writes an index only when its columns change, so there it
-costs only the insert, and it stays a constraint: SQLite cannot drop one without making the
-table again, and other tables' keys cascade from jobs.
+idempotency index held every job, those made without a key too (the SDK gives each job it
+creates a key; a request of its own, a face or a fleet may not): on PostgreSQL it now holds
+only those with one (`ix_jobs_idempotency`, a unique index in place of the constraint; the
+rule is the same, since no two nulls collide). SQLite writes an index only when its columns
+change, so there it costs only the insert, and it stays a constraint: SQLite cannot drop one
+without making the table again, and other tables' keys cascade from jobs.
 
 Revision ID: 0012
 Revises: 0011
