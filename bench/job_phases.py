@@ -5,7 +5,8 @@ No HTTP and no workers: each round creates a batch of jobs (`Store.job_insert_ma
 (`execution_claim`, `execution_update_many`, as a worker's claims and batched ends do). Printed
 a job: the CPU of every PostgreSQL server process of the machine over each phase (the machine
 should be otherwise idle). `--deep` creates every round's jobs first and then drains them, so
-that claims walk a queue thousands deep.
+that claims walk a queue thousands deep. `--keyed` gives each job an idempotency key, as the
+SDK does for every job it creates.
 
 `--sql` runs statements on the fresh database after its migrations, before the first round:
 what a change to the schema would save can be measured before it is written as a migration
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 
 import asyncpg
@@ -49,11 +51,15 @@ class Phases:
         return {"create": self.create / n, "claim": self.claim / n, "end": self.end / n}
 
 
-async def _create(store: Store, tenant: str, batch: int) -> float:
+async def _create(store: Store, tenant: str, batch: int, keyed: bool) -> float:
+    jobs: list[tuple[NewJob, str | None]] = [
+        (NewJob(type="bench", queue=QUEUE, idempotency_key=str(uuid.uuid4())), "h")
+        if keyed
+        else (NewJob(type="bench", queue=QUEUE), None)
+        for _ in range(batch)
+    ]
     before = postgres_cpu_s()
-    await store.job_insert_many(
-        tenant, None, [(NewJob(type="bench", queue=QUEUE), None) for _ in range(batch)]
-    )
+    await store.job_insert_many(tenant, None, jobs)
     return postgres_cpu_s() - before
 
 
@@ -86,9 +92,19 @@ async def _drain(store: Store, tenant: str, claim: int, jobs: int, into: Phases)
         left -= len(claimed)
 
 
-async def measure(
-    url: str, sql: list[str], batch: int, claim: int, rounds: int, warmup: int, deep: bool
-) -> Phases:
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How a run makes and drains its jobs (`main`'s options)."""
+
+    batch: int
+    claim: int
+    rounds: int
+    warmup: int
+    deep: bool
+    keyed: bool
+
+
+async def measure(url: str, sql: list[str], shape: Shape) -> Phases:
     store = open_store(url)
     try:
         await store.upgrade()
@@ -102,19 +118,19 @@ async def measure(
             await store.close()  # a fresh pool: no plan kept from before the change
             store = open_store(url)
         tenant = (await store.tenant_create(f"bench-phases-{time.monotonic_ns()}")).id
-        counted = Phases()
-        for _ in range(warmup):
-            await _create(store, tenant, batch)
-            await _drain(store, tenant, claim, batch, Phases())
-        if deep:
-            for _ in range(rounds):
-                counted.create += await _create(store, tenant, batch)
-            await _drain(store, tenant, claim, rounds * batch, counted)
+        n, k, counted = shape.batch, shape.keyed, Phases()
+        for _ in range(shape.warmup):
+            await _create(store, tenant, n, k)
+            await _drain(store, tenant, shape.claim, n, Phases())
+        if shape.deep:
+            for _ in range(shape.rounds):
+                counted.create += await _create(store, tenant, n, k)
+            await _drain(store, tenant, shape.claim, shape.rounds * n, counted)
         else:
-            for _ in range(rounds):
-                counted.create += await _create(store, tenant, batch)
-                await _drain(store, tenant, claim, batch, counted)
-        counted.jobs = rounds * batch
+            for _ in range(shape.rounds):
+                counted.create += await _create(store, tenant, n, k)
+                await _drain(store, tenant, shape.claim, n, counted)
+        counted.jobs = shape.rounds * n
         return counted
     finally:
         await store.close()
@@ -127,13 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=20, help="creates counted (20)")
     p.add_argument("--warmup", type=int, default=2, help="rounds not counted first (2)")
     p.add_argument("--deep", action="store_true", help="create every round's jobs, then drain")
+    p.add_argument("--keyed", action="store_true", help="an idempotency key on every job")
     p.add_argument("--sql", action="append", default=[], help="a statement to run first")
     p.add_argument("--pg-admin-url", default=PG_ADMIN_URL)
     a = p.parse_args(argv)
     if min(a.batch, a.claim, a.rounds) < 1 or a.warmup < 0:
         raise SystemExit("--batch, --claim and --rounds must be at least 1, --warmup at least 0")
     with postgres_database(a.pg_admin_url) as url:
-        phases = asyncio.run(measure(url, a.sql, a.batch, a.claim, a.rounds, a.warmup, a.deep))
+        shape = Shape(a.batch, a.claim, a.rounds, a.warmup, a.deep, a.keyed)
+        phases = asyncio.run(measure(url, a.sql, shape))
     cost = phases.per_job_us()
     print(
         f"PostgreSQL's CPU a job, {phases.jobs:,} jobs: "

@@ -18,12 +18,12 @@ COST = re.compile(
 pytestmark = pytest.mark.postgres
 
 
-@pytest.mark.parametrize("deep", [False, True])
-def test_each_phase_is_measured(deep: bool, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("how", [[], ["--deep"], ["--keyed"]])
+def test_each_phase_is_measured(how: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     databases.require_pg()
     argv = ["--batch", "30", "--claim", "7", "--rounds", "2", "--warmup", "1"]
     argv += ["--pg-admin-url", databases.PG_ADMIN_URL, "--sql", "DROP INDEX ix_jobs_tenant_type"]
-    assert job_phases.main(argv + (["--deep"] if deep else [])) == 0
+    assert job_phases.main(argv + how) == 0
     [found] = [m for line in capsys.readouterr().out.splitlines() if (m := COST.match(line))]
     assert found[1] == "60"
     assert all(float(found[k]) > 0 for k in (2, 3, 4))
