@@ -4,8 +4,8 @@ only the jobs that have a key.
 Creating a job inserts its first execution in the same statement, and the foreign key checked
 each one: a lookup of the job just inserted and a share lock on its row, which writes the row's
 header again and logs it (a tenth of what PostgreSQL spends on a job's create, claim and end,
-measured). Executions are written only by statements that write or lock their job's row, so
-the job is there by construction; deleting a job deletes its executions by name
+measured). Executions are written only in transactions that have written or locked their
+job's row, so the job is there by construction; deleting a job deletes its executions by name
 (`fleet_delete`, `fleet_execution_delete`) instead of by cascade, as log lines are (0008).
 
 Every write of a job's status writes a new entry in each of its indexes (0009), and the
