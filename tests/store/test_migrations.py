@@ -21,6 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from jobyard.domain.entities import NewJob, NewLogEntry
+from jobyard.domain.errors import IdempotencyConflict
 from jobyard.domain.ids import new_id
 from jobyard.store import Store, open_store, tables
 from jobyard.store.migrate import alembic_config
@@ -56,8 +57,8 @@ def _model_diffs(conn: Connection) -> list[Any]:
     SQLite's reflection drops the DESC of index columns and alembic ignores `ddl_if`, so every
     DESC index and the PostgreSQL-only GIN index would show as spurious changes there; on SQLite
     indexes are left to `_index_diffs`, which is stricter anyway. What `metadata` makes on
-    another dialect only (`ddl_if`) is not looked for here: the idempotency rule is a partial
-    unique index on PostgreSQL and a constraint on SQLite (migration 0012).
+    another dialect only (`ddl_if`) is not looked for here: SQLite's jobs keep the idempotency
+    constraint they were made with (migrations 0012 and 0013).
     """
 
     def include(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
@@ -271,3 +272,46 @@ async def test_executions_and_idempotency_keys_go_back_and_forth(empty_database_
     assert [len(e) for e in after] == [1, 1]
     assert (again.id, fresh) == (made[0][0].id, False)
     assert all(fresh for _, fresh in unkeyed)
+
+
+async def test_keys_of_jobs_made_before_job_keys_still_name_their_jobs(
+    empty_database_url: str,
+) -> None:
+    """0013 moves the idempotency rule to `job_keys`, filled from the jobs already made; its
+    downgrade gives the rule back to the jobs. Through both, a replayed key finds its job and a
+    key reused for something else is refused."""
+    store = open_store(empty_database_url)
+    try:
+        assert isinstance(store, SqlStoreBase)
+        await store.upgrade()
+        tenant, other = new_id(), new_id()
+        made = await store.job_insert_many(
+            tenant,
+            None,
+            [(NewJob(type="t", idempotency_key="k"), "h"), (NewJob(type="t"), None)],
+        )
+        [(elsewhere, _)] = await store.job_insert_many(
+            other, None, [(NewJob(type="t", idempotency_key="k"), "h")]
+        )
+
+        revision, diffs, index_diffs = await _down_and_up(store, "0012")
+        [(again, fresh)] = await store.job_insert_many(
+            tenant, None, [(NewJob(type="t", idempotency_key="k"), "h")]
+        )
+        [(again_elsewhere, _)] = await store.job_insert_many(
+            other, None, [(NewJob(type="t", idempotency_key="k"), "h")]
+        )
+        with pytest.raises(IdempotencyConflict):
+            await store.job_insert_many(
+                tenant, None, [(NewJob(type="u", idempotency_key="k"), "other")]
+            )
+        [(new_key, new_fresh)] = await store.job_insert_many(
+            tenant, None, [(NewJob(type="t", idempotency_key="k2"), "h")]
+        )
+    finally:
+        await store.close()
+    assert (revision, diffs, index_diffs) == (HEAD, [], {})
+    assert (again.id, fresh) == (made[0][0].id, False)
+    assert again_elsewhere.id == elsewhere.id != again.id
+    assert new_fresh
+    assert new_key.id not in {made[0][0].id, made[1][0].id}

@@ -19,7 +19,14 @@ from jobyard.domain.errors import Conflict, NotFound
 from jobyard.domain.states import TERMINAL_EXECUTION, TERMINAL_JOB, ExecutionStatus, JobStatus
 from jobyard.domain.things import AbortCriterion, FleetChanges, FleetStatus
 from jobyard.store import rows
-from jobyard.store.tables import executions, fleet_jobs, jobs, log_chunks, record_errors
+from jobyard.store.tables import (
+    executions,
+    fleet_jobs,
+    job_keys,
+    jobs,
+    log_chunks,
+    record_errors,
+)
 from jobyard.store.thing_queries import ThingQueries
 
 ES = ExecutionStatus
@@ -158,13 +165,21 @@ class FleetChangeQueries(ThingQueries):
                     jobs.c.attempts == execution_number,
                     deletable,
                 )
-                .returning(jobs.c.id)
+                .returning(jobs.c.idempotency_key)
             )
-            if gone.first() is not None:
+            deleted = gone.first()
+            if deleted is not None:
                 for table in (log_chunks, executions):  # by name: no key to cascade from
                     await conn.execute(
                         sa.delete(table).where(
                             table.c.tenant_id == tenant_id, table.c.job_id == job_id
+                        )
+                    )
+                if deleted.idempotency_key is not None:
+                    await conn.execute(
+                        sa.delete(job_keys).where(
+                            job_keys.c.tenant_id == tenant_id,
+                            job_keys.c.idempotency_key == deleted.idempotency_key,
                         )
                     )
                 return ex

@@ -27,7 +27,7 @@ from jobyard.domain.things import (
 )
 from jobyard.store import rows
 from jobyard.store.fleet_changes import FleetChangeQueries, criteria_out, while_in_progress
-from jobyard.store.tables import executions, fleet_jobs, jobs, log_chunks
+from jobyard.store.tables import executions, fleet_jobs, job_keys, jobs, log_chunks
 
 ES = ExecutionStatus
 SNAPSHOT, CONTINUOUS = "SNAPSHOT", "CONTINUOUS"
@@ -249,16 +249,25 @@ class FleetQueries(FleetChangeQueries):
     async def fleet_delete(self, tenant_id: str, fleet_id: str) -> None:
         """The fleet job, its parent and children, with their executions, logs and errors."""
         async with self._write() as conn:
-            family = sa.select(jobs.c.id).where(
+            in_family = (
                 jobs.c.tenant_id == tenant_id,
                 sa.or_(jobs.c.parent_id == fleet_id, jobs.c.id == fleet_id),
             )
+            family = sa.select(jobs.c.id).where(*in_family)
             for table in (log_chunks, executions):  # by name: no key to cascade from
                 await conn.execute(
                     sa.delete(table).where(
                         table.c.tenant_id == tenant_id, table.c.job_id.in_(family)
                     )
                 )
+            keys = sa.select(jobs.c.idempotency_key).where(
+                *in_family, jobs.c.idempotency_key.is_not(None)
+            )
+            await conn.execute(
+                sa.delete(job_keys).where(
+                    job_keys.c.tenant_id == tenant_id, job_keys.c.idempotency_key.in_(keys)
+                )
+            )
             await conn.execute(
                 sa.delete(jobs).where(jobs.c.tenant_id == tenant_id, jobs.c.parent_id == fleet_id)
             )

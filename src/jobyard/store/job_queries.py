@@ -23,7 +23,7 @@ from jobyard.domain.states import (
 from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.sql_store import SqlStoreBase
-from jobyard.store.tables import executions, jobs
+from jobyard.store.tables import executions, job_keys, jobs
 
 ES = ExecutionStatus
 
@@ -78,7 +78,8 @@ class JobQueries(SqlStoreBase):
                 result = await conn.execute(
                     _job_with_latest()
                     .add_columns(jobs.c.request_hash.label("stored_hash"))
-                    .where(jobs.c.tenant_id == tenant_id, jobs.c.idempotency_key.in_(keys))
+                    .join(job_keys, job_keys.c.job_id == jobs.c.id)
+                    .where(job_keys.c.tenant_id == tenant_id, job_keys.c.idempotency_key.in_(keys))
                 )
                 for r in result.mappings():
                     known[r["idempotency_key"]] = (_job_and_latest(r), r["stored_hash"])
@@ -175,8 +176,8 @@ class JobQueries(SqlStoreBase):
         owner: str | None,
         jobs_in: list[tuple[NewJob, str | None]],
     ) -> list[Job]:
-        """Jobs (each with its request hash, if any) and their first executions; only what the
-        database chose is read back (`rows.job_made`)."""
+        """Jobs (each with its request hash, if any), their first executions and their keys;
+        only what the database chose is read back (`rows.job_made`)."""
         if not jobs_in:
             return []
         job_stmt, ex_stmt = self._inserts()
@@ -202,6 +203,13 @@ class JobQueries(SqlStoreBase):
             if (x := job.latest_execution) is not None
         ]
         await conn.execute(ex_stmt, ex_params)
+        keyed = [
+            {"tenant_id": tenant_id, "idempotency_key": key, "job_id": job.id}
+            for job in made
+            if (key := job.idempotency_key) is not None
+        ]
+        if keyed:
+            await conn.execute(sa.insert(job_keys), keyed)
         return made
 
     async def job_get(self, tenant_id: str, job_id: str) -> Job | None:

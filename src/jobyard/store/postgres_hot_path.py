@@ -2,8 +2,8 @@
 
 These run for every job, so each is one hand-written statement that asyncpg prepares once per
 connection, and runs on its own: one statement is atomic by itself, so there are no BEGIN and
-COMMIT round trips. The job and its first execution are inserted together (an idempotency key
-the unique index already holds undoes the statement, and leaves the batch to the general path in
+COMMIT round trips. The job, its first execution and its key are inserted together (a key that
+`job_keys` already holds undoes the statement, and leaves the batch to the general path in
 `job_queries.py`, which tells a replay from a reuse); an execution is picked
 (`FOR UPDATE SKIP LOCKED`), leased and its job marked started together; a batch of outcomes is
 written to executions and jobs together. What these statements do not cover (failures that may
@@ -160,7 +160,7 @@ class PostgresHotPath(BulkUpdates):
         except asyncpg.UniqueViolationError:
             # An idempotency key seen before (a replay, a reuse for something else, twice in
             # the batch, or taken meanwhile), and so nothing was made: the general path tells
-            # which, in a transaction of its own. The unique index itself is the check, so the
+            # which, in a transaction of its own. `job_keys`'s key itself is the check, so the
             # statement needs no lookup of its own, nor a plan for one.
             return await super().job_insert_many(tenant_id, owner, jobs_in)
         by_id = {r["id"]: r for r in made}

@@ -39,11 +39,15 @@ WITH input AS (
     CASE WHEN jsonb_array_length(m.targets) = 1 THEN m.targets ->> 0 END,
     '{}'::jsonb, m.created_at, coalesce(m.scheduled_at, m.created_at), m.created_at
   FROM made m
+), keyed AS (
+  INSERT INTO job_keys (tenant_id, idempotency_key, job_id)
+  SELECT $1, i.idempotency_key, i.id FROM input i WHERE i.idempotency_key IS NOT NULL
 )
 SELECT id, status, created_at, scheduled_at FROM made
 """
-# Only what the database chose comes back: the rest of each job, and its first execution
-# (`queued`, not read, runs all the same), follow from what was sent (`rows.job_made`).
+# Only what the database chose comes back: the rest of each job, and its first execution and
+# key (`queued` and `keyed`, not read, run all the same), follow from what was sent
+# (`rows.job_made`).
 
 # $1 tenant, $2 max, $3 lease_s, $4 worker id, $5 holder, $6 hostname, $7 pid,
 # $8 status_details; the filters a claim gives follow, from $9.

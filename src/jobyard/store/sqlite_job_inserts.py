@@ -3,12 +3,12 @@
 The general path (`job_queries.py`) looks up the batch's idempotency keys first and builds its
 inserts with SQLAlchemy on every call (SQLite's clock is a value bound into them), about 3 ms
 of the write lock for one job; the SDK sends a key with every create. Here a batch is the jobs'
-rows and their first executions' rows, each inserted by a statement of many rows
+rows, their first executions' rows and their keys, each inserted by a statement of many rows
 (`sqlite_values.py`), in one trip to the database's thread (`sqlite_writes.py`), with the
 values the database would choose (the time, the status) chosen here, as the general path has
-them chosen: nothing needs reading back. The unique index on idempotency keys is the
-check: a key seen before (a replay, or a reuse for something else) fails the insert, and the
-general path then tells which, in a transaction of its own.
+them chosen: nothing needs reading back. The key of `job_keys` (and the jobs' own constraint)
+is the check: a key seen before (a replay, or a reuse for something else) fails the insert,
+and the general path then tells which, in a transaction of its own.
 """
 
 from __future__ import annotations
@@ -36,8 +36,10 @@ _JOB_ROW = (
 _EXECUTION_ROW = (
     "job_id, tenant_id, queue, type, priority, target, queued_at, available_at, last_updated_at"
 )
+_KEY_ROW = "tenant_id, idempotency_key, job_id"
 _JOB_COLUMNS = tuple(_JOB_ROW.split(", "))
 _EXECUTION_COLUMNS = tuple(_EXECUTION_ROW.split(", "))
+_KEY_COLUMNS = tuple(_KEY_ROW.split(", "))
 
 
 @cache
@@ -60,14 +62,28 @@ FROM {relation(_EXECUTION_COLUMNS, rows, 1)} WHERE job_id IS NOT NULL
 """  # noqa: S608 -- of this module's own names; every value is a parameter
 
 
+@cache
+def keys_insert(rows: int) -> str:
+    """The idempotency keys of `rows` jobs (`_KEY_COLUMNS` each)."""
+    return f"""
+INSERT INTO job_keys ({_KEY_ROW})
+SELECT {_KEY_ROW} FROM {relation(_KEY_COLUMNS, rows, 1)} WHERE job_id IS NOT NULL
+"""  # noqa: S608 -- of this module's own names; every value is a parameter
+
+
 def _insert(
-    job_rows: list[tuple[Any, ...]], execution_rows: list[tuple[Any, ...]], db: sqlite3.Connection
+    job_rows: list[tuple[Any, ...]],
+    execution_rows: list[tuple[Any, ...]],
+    key_rows: list[tuple[Any, ...]],
+    db: sqlite3.Connection,
 ) -> None:
     """On the database's thread, in the write transaction."""
     for size, params in pieces(db, job_rows, 0):
         db.execute(jobs_insert(size), params)
     for size, params in pieces(db, execution_rows, 0):
         db.execute(executions_insert(size), params)
+    for size, params in pieces(db, key_rows, 0):
+        db.execute(keys_insert(size), params)
 
 
 class SqliteJobInserts(SqliteWrites, JobQueries):
@@ -81,6 +97,7 @@ class SqliteJobInserts(SqliteWrites, JobQueries):
         tenant = hex_id(tenant_id)
         job_rows: list[tuple[Any, ...]] = []
         execution_rows: list[tuple[Any, ...]] = []
+        key_rows: list[tuple[Any, ...]] = []
         made: list[Job] = []
         for new, req_hash in jobs_in:
             job_id = new_id()
@@ -137,8 +154,10 @@ class SqliteJobInserts(SqliteWrites, JobQueries):
                     at,
                 )
             )
+            if new.idempotency_key is not None:
+                key_rows.append((tenant, new.idempotency_key, hex_id(job_id)))
         try:
-            await self._write_trip(partial(_insert, job_rows, execution_rows))
+            await self._write_trip(partial(_insert, job_rows, execution_rows, key_rows))
         except sqlite3.IntegrityError:  # a key seen before: the general path tells which
             return await super().job_insert_many(tenant_id, owner, jobs_in)
         return [(job, True) for job in made]

@@ -102,18 +102,11 @@ jobs = sa.Table(
     sa.Column("kill_requested_by", sa.String(64), nullable=True),
     sa.Column("kill_force", sa.Boolean, nullable=True),
     sa.Column("kill_reason", sa.String(1000), nullable=True),
-    # One rule, two forms (migration 0012): on PostgreSQL only the jobs that have a key are in
-    # the index; SQLite keeps the constraint it was made with.
+    # The idempotency rule is `job_keys`'s (migration 0013). SQLite's jobs keep the constraint
+    # they were made with: dropping it there means making the table again.
     sa.UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_idempotency").ddl_if(
         dialect="sqlite"
     ),
-    sa.Index(
-        "ix_jobs_idempotency",
-        "tenant_id",
-        "idempotency_key",
-        unique=True,
-        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
-    ).ddl_if(dialect="postgresql"),
     sa.Index("ix_jobs_tenant_id", "tenant_id", sa.desc("id")),
     sa.Index("ix_jobs_tenant_status", "tenant_id", "status", sa.desc("id")),
     sa.Index("ix_jobs_tenant_type", "tenant_id", "type", sa.desc("id")),
@@ -216,6 +209,16 @@ log_chunks = sa.Table(
     sa.Column("execution_number", sa.Integer, nullable=False),
     sa.Column("ts", UtcDateTime, nullable=False),
     sa.Column("lines", sa.Text, nullable=False),
+)
+
+# A job's idempotency key, written once when the job is made (migration 0013 tells why apart
+# from the job row); the key's job is deleted with it, by name.
+job_keys = sa.Table(
+    "job_keys",
+    metadata,
+    sa.Column("tenant_id", Id, primary_key=True),
+    sa.Column("idempotency_key", sa.String(255), primary_key=True),
+    sa.Column("job_id", Id, nullable=False),
 )
 
 record_errors = sa.Table(
