@@ -189,3 +189,23 @@ async def test_steps_merged_onto_none_are_one_statement_stamped_with_the_write(
             assert datetime.fromisoformat(steps["save"]["completed_at"]) == after.completed_at
     finally:
         await store.close()
+
+
+async def test_a_claim_writes_its_jobs_in_place(
+    young: tuple[asyncpg.Connection, str, list[str], str],
+) -> None:
+    """A claim moves its jobs from queued to in_progress, one stage (migration 0014): no index
+    of the job row changes, and the page has room, so each job is written in place ("heap-only",
+    with no new index entries). An index that named the status would undo that."""
+    conn, tenant, _, _ = young
+    sql = EXECUTION_CLAIM_WITH_KILLS.format(
+        conditions="e.tenant_id = $1 AND e.status = 'queued' AND e.available_at <= now()"
+        " AND e.queue = $9"
+    )
+    async with conn.transaction():
+        leased = await conn.fetch(sql, tenant, 50, 30, "w-1", None, None, None, None, "default")
+        written = await conn.fetchrow(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = 'jobs'"
+        )
+    assert len(leased) == 50
+    assert (written["n_tup_upd"], written["n_tup_hot_upd"]) == (50, 50)

@@ -113,7 +113,7 @@ def _dump_sqlite(path: Path) -> Dump:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             quoted = table.replace('"', '""')
-            columns = [r[1] for r in db.execute(f'PRAGMA table_info("{quoted}")')]
+            columns = [r[1] for r in db.execute(f'PRAGMA table_xinfo("{quoted}")')]  # generated too
             for row in db.execute(f'SELECT * FROM "{quoted}"'):
                 for column, value in zip(columns, row, strict=True):
                     if value is not None:

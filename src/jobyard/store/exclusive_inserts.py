@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from jobyard.domain.entities import NewJob
 from jobyard.domain.exclusive import ACTIVE_JOB, ExclusiveOutcome, ExclusiveRule
 from jobyard.store.job_queries import JobQueries, _job_and_latest, _job_with_latest
-from jobyard.store.tables import jobs
+from jobyard.store.tables import jobs, status_in
 
 
 class ExclusiveInserts(JobQueries):
@@ -41,7 +41,7 @@ class ExclusiveInserts(JobQueries):
                 (
                     await conn.execute(
                         _job_with_latest()
-                        .where(*kind, jobs.c.status.in_([s.value for s in ACTIVE_JOB]))
+                        .where(*kind, status_in(s.value for s in ACTIVE_JOB))
                         .order_by(jobs.c.id.desc())
                         .limit(1)
                     )

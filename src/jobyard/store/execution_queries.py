@@ -34,7 +34,7 @@ from jobyard.domain.steps import merge_steps
 from jobyard.store import rows
 from jobyard.store.job_queries import JobQueries
 from jobyard.store.protocol import SweepResult
-from jobyard.store.tables import executions, jobs, pending_kill
+from jobyard.store.tables import executions, jobs, pending_kill, status_in
 
 ES = ExecutionStatus
 SWEEP_BATCH = 500
@@ -427,7 +427,7 @@ class ExecutionQueries(JobQueries):
                         out.requeued.add((ex.tenant_id, ex.queue))
             due = await conn.execute(
                 sa.update(jobs)
-                .where(jobs.c.status == JobStatus.SCHEDULED.value, jobs.c.scheduled_at <= now)
+                .where(status_in([JobStatus.SCHEDULED.value]), jobs.c.scheduled_at <= now)
                 .values(status=JobStatus.QUEUED.value, updated_at=now)
                 .returning(jobs.c.tenant_id, jobs.c.queue)
             )
@@ -449,7 +449,7 @@ class ExecutionQueries(JobQueries):
                     running, executions.c.timeout_at.is_not(None), executions.c.timeout_at < now
                 ),
                 sa.exists().where(
-                    jobs.c.status == JobStatus.SCHEDULED.value, jobs.c.scheduled_at <= now
+                    status_in([JobStatus.SCHEDULED.value]), jobs.c.scheduled_at <= now
                 ),
             )
         )

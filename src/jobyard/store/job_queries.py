@@ -23,7 +23,7 @@ from jobyard.domain.states import (
 from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.sql_store import SqlStoreBase
-from jobyard.store.tables import executions, job_keys, jobs
+from jobyard.store.tables import executions, job_keys, jobs, status_in
 
 ES = ExecutionStatus
 
@@ -239,7 +239,7 @@ class JobQueries(SqlStoreBase):
         """The conditions of `flt` on the jobs table, the tenant's first."""
         conds: list[sa.ColumnElement[bool]] = [jobs.c.tenant_id == tenant_id]
         if flt.statuses:
-            conds.append(jobs.c.status.in_([s.value for s in flt.statuses]))
+            conds.append(status_in(s.value for s in flt.statuses))
         if flt.types:
             conds.append(jobs.c.type.in_(flt.types))
         if flt.queues:

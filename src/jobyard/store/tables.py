@@ -5,6 +5,8 @@ Every table carries `tenant_id`; the migrations mirror this file.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from jobyard.store.types import Id, Json, UtcDateTime
@@ -50,13 +52,37 @@ api_keys = sa.Table(
 HAS_LABELS = "labels <> '{}'::jsonb"
 
 
+# A job's stage: its status, but one for every status it moves among while it is worked on
+# (claimed, handed back for a retry, asked to stop). The job row's indexes hold its stage, never
+# its status: PostgreSQL writes an update in place ("heap-only", with no new index entries) only
+# when no indexed column changes, so a claim then leaves every index of the row as it was; and
+# the row's pages are kept half empty (`fillfactor`), so that there is room for it in place.
+# Filters by status name the stage too (`status_in`), and read the status from the rows found.
+ACTIVE = "active"
+ACTIVE_STATUSES = ("queued", "in_progress", "canceling")
+STAGE = f"CASE WHEN status IN {tuple(ACTIVE_STATUSES)!r} THEN '{ACTIVE}' ELSE status END"
+FILLFACTOR = 50
+
+
+def stage_of(status: str) -> str:
+    """The stage of a job in `status` (as `STAGE` has it)."""
+    return ACTIVE if status in ACTIVE_STATUSES else status
+
+
+def kill_pending(table: str = "") -> str:
+    """SQL for the jobs `ix_jobs_kill_pending` holds: those with a kill order, in the active
+    stage (`pending_kill` tells which of them have one still to carry out)."""
+    p = f"{table}." if table else ""
+    return f"{p}kill_requested_at IS NOT NULL AND {p}stage = '{ACTIVE}'"
+
+
 def pending_kill(table: str = "") -> str:
     """SQL for a job with a kill order still to carry out (one with a running execution is
-    in_progress, or canceling once a kill order is registered), on `table`'s columns. Written
-    out alike in the index and in the queries, so that SQLite, too, sees the one imply the
-    other."""
+    in_progress, or canceling once a kill order is registered), on `table`'s columns. It holds
+    the index's condition (`kill_pending`) as written, so that SQLite, too, sees the one imply
+    the other."""
     p = f"{table}." if table else ""
-    return f"{p}kill_requested_at IS NOT NULL AND {p}status IN ('in_progress', 'canceling')"
+    return f"{kill_pending(table)} AND {p}status IN ('in_progress', 'canceling')"
 
 
 jobs = sa.Table(
@@ -68,6 +94,7 @@ jobs = sa.Table(
     sa.Column("queue", sa.String(200), nullable=False),
     sa.Column("priority", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("stage", sa.String(16), sa.Computed(STAGE, persisted=True)),
     sa.Column("params", Json, nullable=False),
     sa.Column("document", Json, nullable=True),
     sa.Column("labels", Json, nullable=False),
@@ -108,7 +135,7 @@ jobs = sa.Table(
         dialect="sqlite"
     ),
     sa.Index("ix_jobs_tenant_id", "tenant_id", sa.desc("id")),
-    sa.Index("ix_jobs_tenant_status", "tenant_id", "status", sa.desc("id")),
+    sa.Index("ix_jobs_tenant_stage", "tenant_id", "stage", sa.desc("id")),
     sa.Index("ix_jobs_tenant_type", "tenant_id", "type", sa.desc("id")),
     sa.Index("ix_jobs_tenant_queue", "tenant_id", "queue", sa.desc("id")),
     # Only jobs that have a parent, or labels, in these two (migration 0009 tells why).
@@ -123,8 +150,8 @@ jobs = sa.Table(
     sa.Index(
         "ix_jobs_scheduled",
         "scheduled_at",
-        postgresql_where=sa.text("status = 'scheduled'"),
-        sqlite_where=sa.text("status = 'scheduled'"),
+        postgresql_where=sa.text("stage = 'scheduled'"),
+        sqlite_where=sa.text("stage = 'scheduled'"),
     ),
     sa.Index(
         "ix_jobs_labels",
@@ -132,15 +159,23 @@ jobs = sa.Table(
         postgresql_using="gin",
         postgresql_where=sa.text(HAS_LABELS),
     ).ddl_if(dialect="postgresql"),
-    # Kill orders still to carry out (`execution_kill_orders`). A job that has a running
-    # execution is in_progress, or canceling once a kill order is registered.
+    # Jobs with kill orders still to carry out (`execution_kill_orders`).
     sa.Index(
         "ix_jobs_kill_pending",
         "tenant_id",
-        postgresql_where=sa.text(pending_kill()),
-        sqlite_where=sa.text(pending_kill()),
+        postgresql_where=sa.text(kill_pending()),
+        sqlite_where=sa.text(kill_pending()),
     ),
+    postgresql_with={"fillfactor": FILLFACTOR},
 )
+
+
+def status_in(statuses: Iterable[str]) -> sa.ColumnElement[bool]:
+    """Jobs in one of `statuses`, said of their stage too: the job row's indexes hold that."""
+    wanted = sorted(set(statuses))
+    stages = sorted({stage_of(s) for s in wanted})
+    return sa.and_(jobs.c.stage.in_(stages), jobs.c.status.in_(wanted))
+
 
 executions = sa.Table(
     "executions",
