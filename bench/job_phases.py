@@ -137,7 +137,11 @@ async def measure(url: str, sql: list[str], shape: Shape) -> Phases:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.job_phases", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.job_phases",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--batch", type=int, default=1000, help="jobs a create (1,000)")
     p.add_argument("--claim", type=int, default=200, help="jobs a claim, and an end (200)")
     p.add_argument("--rounds", type=int, default=20, help="creates counted (20)")
