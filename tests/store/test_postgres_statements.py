@@ -18,9 +18,12 @@ import asyncpg
 import pytest
 
 from jobyard.domain.entities import ExecutionUpdate
-from jobyard.domain.states import ExecutionStatus
-from jobyard.store import open_store, postgres_hot_path
+from jobyard.domain.filters import JobFilter
+from jobyard.domain.states import ExecutionStatus, JobStatus
+from jobyard.store import open_store, postgres_hot_path, tables
 from jobyard.store.end_batches import FreshSteps
+from jobyard.store.job_queries import _job_with_latest
+from jobyard.store.postgres import PostgresStore
 from jobyard.store.postgres_hot_path import _Followed
 from jobyard.store.postgres_statements import (
     EXECUTION_CLAIM_WITH_KILLS,
@@ -209,3 +212,31 @@ async def test_a_claim_writes_its_jobs_in_place(
         )
     assert len(leased) == 50
     assert (written["n_tup_upd"], written["n_tup_hot_upd"]) == (50, 50)
+
+
+async def test_a_list_of_running_jobs_reads_them_and_not_the_queue(
+    young: tuple[asyncpg.Connection, str, list[str], str], pg_db_url: str
+) -> None:
+    """Queued and running jobs are one stage in the job row's indexes (migration 0014): a
+    filter on running jobs starts from the running executions, not the queue of 2,000."""
+    conn, tenant, jobs, _ = young
+    running = jobs[:2]
+    await conn.execute(
+        "UPDATE executions SET status = 'in_progress' WHERE job_id = ANY($1::uuid[])", running
+    )
+    await conn.execute("UPDATE jobs SET status = 'in_progress' WHERE id = ANY($1::uuid[])", running)
+    await conn.execute("ANALYZE")  # a queue this long has been analyzed (autovacuum)
+    store = open_store(pg_db_url)
+    try:
+        assert isinstance(store, PostgresStore)
+        listed = await store.job_list(tenant, JobFilter(statuses=[JobStatus.IN_PROGRESS]))
+        flt = JobFilter(statuses=[JobStatus.IN_PROGRESS, JobStatus.CANCELING])
+        conds = store._list_conditions(tenant, flt)
+        stmt = _job_with_latest().where(*conds).order_by(tables.jobs.c.id.desc()).limit(100)
+        sql = str(stmt.compile(store.engine, compile_kwargs={"literal_binds": True}))
+    finally:
+        await store.close()
+    (text,) = await conn.fetchrow("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
+    plan = json.loads(text)[0]["Plan"]
+    assert sorted(j.id for j in listed) == sorted(running)
+    assert rows_read(plan, "jobs") <= 2

@@ -23,7 +23,7 @@ from jobyard.domain.states import (
 from jobyard.domain.steps import new_step
 from jobyard.store import rows
 from jobyard.store.sql_store import SqlStoreBase
-from jobyard.store.tables import executions, job_keys, jobs, status_in
+from jobyard.store.tables import executions, fleet_jobs, job_keys, jobs, status_in
 
 ES = ExecutionStatus
 
@@ -47,6 +47,25 @@ def _job_with_latest() -> sa.Select[Any]:
     """A job joined with its latest execution, whose columns are prefixed `x_` (built once:
     statements are immutable, and callers add their conditions to a copy)."""
     return _JOB_WITH_LATEST
+
+
+# Jobs in these statuses have an execution running, or are a fleet's parent (which has none).
+_RUNNING = frozenset({JobStatus.IN_PROGRESS, JobStatus.CANCELING})
+
+
+def _running_jobs(tenant_id: str) -> sa.CompoundSelect[tuple[str]]:
+    """The ids of the tenant's jobs that may be in a `_RUNNING` status: those with a running
+    execution (the partial lease index holds only those: a few per worker) and fleet parents.
+    The job row's indexes hold its stage, where queued and running jobs are one (migration
+    0014): without this, a filter on running jobs would read the whole queue behind them. (The
+    planner starts from this set where the table's statistics say it is the smaller, as they
+    do once autovacuum has seen a queue that long.)"""
+    return sa.union_all(
+        sa.select(executions.c.job_id).where(
+            executions.c.status == ES.IN_PROGRESS.value, executions.c.tenant_id == tenant_id
+        ),
+        sa.select(fleet_jobs.c.id).where(fleet_jobs.c.tenant_id == tenant_id),
+    )
 
 
 def _job_and_latest(row: Any) -> Job:
@@ -240,6 +259,8 @@ class JobQueries(SqlStoreBase):
         conds: list[sa.ColumnElement[bool]] = [jobs.c.tenant_id == tenant_id]
         if flt.statuses:
             conds.append(status_in(s.value for s in flt.statuses))
+            if set(flt.statuses) <= _RUNNING:
+                conds.append(jobs.c.id.in_(_running_jobs(tenant_id)))
         if flt.types:
             conds.append(jobs.c.type.in_(flt.types))
         if flt.queues:
